@@ -8,7 +8,9 @@ import path from 'node:path';
 const require = createRequire(import.meta.url);
 const [pkgDir, ...flags] = process.argv.slice(2);
 if (!pkgDir) {
-  console.error('usage: build-labextension.mjs <package dir> [--development] [--watch]');
+  console.error(
+    'usage: build-labextension.mjs <package dir> [--development] [--watch]'
+  );
   process.exit(2);
 }
 const builder = require.resolve('@jupyter/builder/lib/build-labextension.js');

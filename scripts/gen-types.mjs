@@ -13,7 +13,9 @@ const targets = [
   path.join(root, 'server-bridge/src/schema-types.ts')
 ];
 
-const files = (await readdir(schemaDir)).filter(f => f.endsWith('.schema.json')).sort();
+const files = (await readdir(schemaDir))
+  .filter(f => f.endsWith('.schema.json'))
+  .sort();
 const seen = new Set();
 const parts = [];
 for (const file of files) {
