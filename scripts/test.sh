@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every test of mlinfn-lab, installing what they need first (scripts/setup.sh --test):
+# lint, unit tests (front end and bridge), bridge integration tests over real HTTP and
+# WebSocket, Python tests with a real Jupyter server and a real JupyterHub, and galata UI tests in
+# Debian's chromium against a real JupyterLab with the suite installed from the wheel.
+# Every suite runs even when an earlier one fails; the last line sums them up.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RESULTS=$ROOT/.cache/results
+rm -rf "$RESULTS"; mkdir -p "$RESULTS"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+scripts/setup.sh --test || { echo "setup failed"; exit 1; }
+
+status=0
+run() { # name command...
+  local name=$1; shift
+  printf '\n\033[1m[test] %s\033[0m\n' "$name"
+  local t0=$SECONDS
+  if "$@"; then echo "[test] $name: ok ($((SECONDS - t0)) s)"
+  else echo "[test] $name: FAILED ($((SECONDS - t0)) s)"; status=1; fi
+}
+
+run lint npm run --silent lint:check
+run "common (jest)" npx --prefix packages/common jest --rootDir packages/common \
+  --json --outputFile="$RESULTS/jest-common.json"
+run "bridge (jest)" npx --prefix server-bridge jest --rootDir server-bridge \
+  --json --outputFile="$RESULTS/jest-bridge.json"
+run "python + jupyterhub (pytest)" .venv/bin/python -m pytest tests -q \
+  --junitxml="$RESULTS/pytest.xml"
+run "ui (galata)" env PLAYWRIGHT_JSON_OUTPUT_NAME="$RESULTS/galata.json" \
+  npm --prefix ui-tests exec -- playwright test --reporter=list,json
+
+node scripts/test-summary.mjs "$RESULTS" || status=1
+exit $status
