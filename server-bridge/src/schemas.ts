@@ -1,0 +1,89 @@
+/**
+ * The JSON Schemas of schema/ compiled once with ajv, and one way to put ajv's errors in words.
+ *
+ * The schemas are imported (not read from disk) so that the esbuild bundle carries them.
+ */
+import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import bridgeConfigSchema from '../../schema/bridge-config.schema.json';
+import kernelsSchema from '../../schema/kernels.schema.json';
+import logRequestSchema from '../../schema/log-request.schema.json';
+import ticketSchema from '../../schema/ticket.schema.json';
+import whoamiSchema from '../../schema/whoami.schema.json';
+import wsClientMessageSchema from '../../schema/ws-client-message.schema.json';
+import type {
+  BridgeConfig,
+  ClientLogRequest,
+  KernelsResponse,
+  TicketPayload,
+  WsClientMessage
+} from './schema-types';
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+addFormats(ajv);
+// Schemas refer to each other by $id: register them all before compiling.
+for (const schema of [ticketSchema, whoamiSchema, wsClientMessageSchema]) {
+  ajv.addSchema(schema);
+}
+const wsRef = (name: string): ValidateFunction<WsClientMessage> =>
+  ajv.compile<WsClientMessage>({
+    $ref: `${wsClientMessageSchema.$id}#/definitions/${name}`
+  });
+
+/** Validators for every body and message the bridge accepts. */
+export const validators = {
+  ticket: ajv.getSchema<TicketPayload>(
+    ticketSchema.$id
+  ) as ValidateFunction<TicketPayload>,
+  logRequest: ajv.compile<ClientLogRequest>(logRequestSchema),
+  kernels: ajv.compile<KernelsResponse>(kernelsSchema)
+};
+
+/**
+ * One validator per client message type. Validating against the schema's `oneOf` would report
+ * every branch's failure; dispatching on `type` first gives the one error that matters.
+ */
+export const wsMessageValidators: Record<
+  WsClientMessage['type'],
+  ValidateFunction<WsClientMessage>
+> = {
+  auth: wsRef('auth'),
+  ticket: wsRef('ticket'),
+  subscribe: wsRef('subscribe'),
+  unsubscribe: wsRef('unsubscribe')
+};
+
+/**
+ * The config validator fills in the schema's defaults (`useDefaults`), so it has its own ajv
+ * instance: the others must never change what they validate.
+ */
+export const validateConfig: ValidateFunction<BridgeConfig> = new Ajv({
+  allErrors: false,
+  strict: false,
+  useDefaults: true
+}).compile<BridgeConfig>(bridgeConfigSchema);
+
+/**
+ * One readable sentence for the first ajv error, naming where it happened: a JSON pointer such
+ * as `/limits/maxFrameBytes must be >= 1024`, or `unknown key "limits.maxFrameBytez"`.
+ *
+ * @param errors - ajv's `errors` after a failed validation.
+ * @param what - the name of the whole value, used when the error is at its root.
+ */
+export function describeAjvError(
+  errors: ErrorObject[] | null | undefined,
+  what: string
+): string {
+  const err = errors?.[0];
+  if (!err) {
+    return `${what} is invalid`;
+  }
+  const segments = err.instancePath.split('/').slice(1);
+  if (err.keyword === 'additionalProperties') {
+    const key = (err.params as { additionalProperty: string })
+      .additionalProperty;
+    return `unknown key "${[...segments, key].join('.')}"`;
+  }
+  const where = segments.length ? err.instancePath : what;
+  return `${where} ${err.message ?? 'is invalid'}`;
+}

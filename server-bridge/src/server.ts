@@ -1,0 +1,119 @@
+/**
+ * The composition root: config, logger, auth, HTTP app, WebSocket hub and channels, wired
+ * together; `start()` listens, `close()` shuts down cleanly.
+ */
+import type { FastifyInstance } from 'fastify';
+import { chmod, lstat, unlink } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { AuthMode } from './auth/authenticate';
+import type { ResolvedConfig } from './config';
+import { buildApp } from './http/app';
+import { createJupyterClient, IJupyterClient } from './jupyter/client';
+import { createLogger } from './logging';
+import { createMetrics } from './prometheus';
+import { registerSystemChannel } from './system/channel';
+import { Hub } from './ws/hub';
+
+/** Where the bridge listens: a unix socket (proxy) or a TCP host and port (standalone, tests). */
+export type ListenTarget = { path: string } | { host: string; port: number };
+
+/** Everything the bridge is made from. */
+export interface IBridgeOptions {
+  mode: AuthMode;
+  config: ResolvedConfig;
+  listen: ListenTarget;
+  /** Defaults to JSON lines on stdout at config.logLevel. */
+  logger?: Logger;
+  /** `MLINFN_SERVER_URL`, for calls back to Jupyter (proxy mode). */
+  serverUrl?: string;
+  /** Tests shorten these; the protocol's values are the defaults. */
+  authTimeoutMs?: number;
+  pingIntervalMs?: number;
+}
+
+/** A bridge, built but not yet listening. */
+export interface IBridge {
+  app: FastifyInstance;
+  hub: Hub;
+  logger: Logger;
+  /** Present in proxy mode when the server URL is known. */
+  jupyter?: IJupyterClient;
+  /** Listen; resolves to the address (`host:port` or the socket path). */
+  start(): Promise<string>;
+  /** Stop accepting, close WebSockets with 1001, close the server. */
+  close(): Promise<void>;
+}
+
+/** Build a bridge from its options. */
+export function createBridge(options: IBridgeOptions): IBridge {
+  const { mode, config, listen } = options;
+  const startedAt = Date.now();
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const app = buildApp({ mode, config, logger, metrics, startedAt });
+  const hub = new Hub({
+    mode,
+    limits: config.limits,
+    logger,
+    metrics,
+    authTimeoutMs: options.authTimeoutMs,
+    pingIntervalMs: options.pingIntervalMs
+  });
+  const stopSystem = registerSystemChannel(
+    hub,
+    config.systemIntervalSeconds,
+    startedAt
+  );
+  app.server.on('upgrade', (req, socket, head) =>
+    hub.handleUpgrade(req, socket, head)
+  );
+  const jupyter =
+    mode.kind === 'proxy' && options.serverUrl
+      ? createJupyterClient(options.serverUrl, mode.policy.secret)
+      : undefined;
+
+  return {
+    app,
+    hub,
+    logger,
+    jupyter,
+    async start() {
+      let address: string;
+      if ('path' in listen) {
+        await removeStaleSocket(listen.path);
+        await app.listen({ path: listen.path });
+        // Only this user may connect: the proxy reaches the socket as the same user.
+        await chmod(listen.path, 0o600);
+        address = listen.path;
+      } else {
+        await app.listen({ host: listen.host, port: listen.port });
+        const info = app.server.address() as AddressInfo;
+        address = `${info.address}:${info.port}`;
+      }
+      logger.info({ address, mode: mode.kind }, 'listening');
+      return address;
+    },
+    async close() {
+      stopSystem();
+      await hub.close();
+      await app.close();
+      if ('path' in listen) {
+        await unlink(listen.path).catch(() => undefined);
+      }
+      logger.info('closed');
+    }
+  };
+}
+
+/** A socket file left by a crashed bridge blocks listen; anything else there is not ours. */
+async function removeStaleSocket(path: string): Promise<void> {
+  const stat = await lstat(path).catch(() => undefined);
+  if (!stat) {
+    return;
+  }
+  if (!stat.isSocket()) {
+    throw new Error(`${path} exists and is not a socket`);
+  }
+  await unlink(path);
+}
