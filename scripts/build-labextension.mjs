@@ -14,7 +14,7 @@ if (!pkgDir) {
   process.exit(2);
 }
 const builder = require.resolve('@jupyter/builder/lib/build-labextension.js');
-const coreMeta = require.resolve('@jupyterlab/core-meta/package.json');
+const coreMeta = require.resolve('@jupyterlab/core-meta/core.package.json');
 const args = [builder, '--core-package-file', coreMeta];
 if (flags.includes('--development')) args.push('--development');
 if (flags.includes('--watch')) args.push('--watch');

@@ -1,0 +1,2 @@
+import '../../../style/base.css';
+import './status.css';
