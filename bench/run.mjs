@@ -16,5 +16,7 @@ if (!feature || !features.includes(feature)) {
   );
   process.exit(2);
 }
-const mod = await import(pathToFileURL(path.join(here, `${feature}.bench.mjs`)).href);
+const mod = await import(
+  pathToFileURL(path.join(here, `${feature}.bench.mjs`)).href
+);
 await mod.run({ smoke: rest.includes('--smoke') });

@@ -16,12 +16,20 @@ for (const f of ['jest-common.json', 'jest-bridge.json']) {
     continue;
   }
   const r = JSON.parse(text);
-  rows.push([f, r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites || 0), r.numPendingTests]);
+  rows.push([
+    f,
+    r.numPassedTests,
+    r.numFailedTests + (r.numRuntimeErrorTestSuites || 0),
+    r.numPendingTests
+  ]);
 }
 
 const xml = read('pytest.xml');
 if (xml) {
-  const attr = name => Number(new RegExp(`<testsuite[^>]*\\b${name}="(\\d+)"`).exec(xml)?.[1] ?? 0);
+  const attr = name =>
+    Number(
+      new RegExp(`<testsuite[^>]*\\b${name}="(\\d+)"`).exec(xml)?.[1] ?? 0
+    );
   const failed = attr('failures') + attr('errors');
   const skipped = attr('skipped');
   rows.push(['pytest', attr('tests') - failed - skipped, failed, skipped]);
@@ -32,7 +40,7 @@ if (xml) {
 const galata = read('galata.json');
 if (galata) {
   const s = JSON.parse(galata).stats;
-  rows.push(["galata", s.expected, s.unexpected + s.flaky, s.skipped]);
+  rows.push(['galata', s.expected, s.unexpected + s.flaky, s.skipped]);
 } else {
   rows.push(['galata', 0, 1, 0, 'no results written']);
 }
@@ -45,7 +53,9 @@ for (const [name, p, f, s, note] of rows) {
   passed += p;
   failed += f;
   skipped += s;
-  console.log(`${name.padEnd(16)} ${String(p).padStart(6)}  ${String(f).padStart(6)}  ${String(s).padStart(7)}${note ? '  ' + note : ''}`);
+  console.log(
+    `${name.padEnd(16)} ${String(p).padStart(6)}  ${String(f).padStart(6)}  ${String(s).padStart(7)}${note ? '  ' + note : ''}`
+  );
 }
 // A skipped test counts as a failure: the project keeps none.
 console.log(`tests: ${passed} passed, ${failed + skipped} failed`);

@@ -22,15 +22,16 @@ run() { # name command...
   else echo "[test] $name: FAILED ($((SECONDS - t0)) s)"; status=1; fi
 }
 
+# `within DIR command...`: run a command from a package's own directory, where its config lives.
+within() { (cd "$1" && shift && "$@"); }
+
 run lint npm run --silent lint:check
-run "common (jest)" npx --prefix packages/common jest --rootDir packages/common \
-  --json --outputFile="$RESULTS/jest-common.json"
-run "bridge (jest)" npx --prefix server-bridge jest --rootDir server-bridge \
-  --json --outputFile="$RESULTS/jest-bridge.json"
+run "common (jest)" within packages/common npx jest --json --outputFile="$RESULTS/jest-common.json"
+run "bridge (jest)" within server-bridge npx jest --json --outputFile="$RESULTS/jest-bridge.json"
 run "python + jupyterhub (pytest)" .venv/bin/python -m pytest tests -q \
   --junitxml="$RESULTS/pytest.xml"
-run "ui (galata)" env PLAYWRIGHT_JSON_OUTPUT_NAME="$RESULTS/galata.json" \
-  npm --prefix ui-tests exec -- playwright test --reporter=list,json
+run "ui (galata)" within ui-tests env PLAYWRIGHT_JSON_OUTPUT_NAME="$RESULTS/galata.json" \
+  npx playwright test --reporter=list,json
 
 node scripts/test-summary.mjs "$RESULTS" || status=1
 exit $status
