@@ -6,13 +6,15 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeAjvError, validateConfig } from './schemas';
-import type { BridgeConfig, BridgeLimits } from './schema-types';
+import type { BridgeConfig, BridgeLimits, MetricsConfig } from './schema-types';
 
 /** A config with every default filled in. */
 export type ResolvedConfig = Required<
-  Omit<BridgeConfig, '$schema' | 'limits'>
+  Omit<BridgeConfig, '$schema' | 'limits' | 'metrics'>
 > & {
   limits: Required<BridgeLimits>;
+  /** The monitor's section, as written: its module fills in its own defaults. */
+  metrics: MetricsConfig;
 };
 
 /** A config that cannot be used; its message names the offending key. */
@@ -51,7 +53,8 @@ export function resolveConfig(
     stateDir: valid.stateDir ?? defaultStateDir(env),
     limits: valid.limits as Required<BridgeLimits>,
     ticketMaxAgeSeconds: valid.ticketMaxAgeSeconds!,
-    systemIntervalSeconds: valid.systemIntervalSeconds!
+    systemIntervalSeconds: valid.systemIntervalSeconds!,
+    metrics: valid.metrics ?? {}
   };
 }
 

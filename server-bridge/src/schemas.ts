@@ -8,6 +8,7 @@ import addFormats from 'ajv-formats';
 import bridgeConfigSchema from '../../schema/bridge-config.schema.json';
 import kernelsSchema from '../../schema/kernels.schema.json';
 import logRequestSchema from '../../schema/log-request.schema.json';
+import metricsConfigSchema from '../../schema/metrics-config.schema.json';
 import ticketSchema from '../../schema/ticket.schema.json';
 import whoamiSchema from '../../schema/whoami.schema.json';
 import wsClientMessageSchema from '../../schema/ws-client-message.schema.json';
@@ -61,7 +62,10 @@ export const validateConfig: ValidateFunction<BridgeConfig> = new Ajv({
   allErrors: false,
   strict: false,
   useDefaults: true
-}).compile<BridgeConfig>(bridgeConfigSchema);
+})
+  // Each feature's config section is its own schema, referred to by $id.
+  .addSchema(metricsConfigSchema)
+  .compile<BridgeConfig>(bridgeConfigSchema);
 
 /**
  * One readable sentence for the first ajv error, naming where it happened: a JSON pointer such

@@ -11,6 +11,11 @@ import type { ResolvedConfig } from './config';
 import { buildApp } from './http/app';
 import { createJupyterClient, IJupyterClient } from './jupyter/client';
 import { createLogger } from './logging';
+import {
+  createMetricsModule,
+  IMetricsPaths,
+  METRICS_CHANNEL
+} from './metrics/index';
 import { createMetrics } from './prometheus';
 import { registerSystemChannel } from './system/channel';
 import { Hub } from './ws/hub';
@@ -27,6 +32,8 @@ export interface IBridgeOptions {
   logger?: Logger;
   /** `MLINFN_SERVER_URL`, for calls back to Jupyter (proxy mode). */
   serverUrl?: string;
+  /** Alternative roots of /proc, cgroups, nvidia-smi... for the monitor (tests, benchmarks). */
+  metricsPaths?: IMetricsPaths;
   /** Tests shorten these; the protocol's values are the defaults. */
   authTimeoutMs?: number;
   pingIntervalMs?: number;
@@ -72,6 +79,19 @@ export function createBridge(options: IBridgeOptions): IBridge {
     mode.kind === 'proxy' && options.serverUrl
       ? createJupyterClient(options.serverUrl, mode.policy.secret)
       : undefined;
+  // Standalone, there is no Jupyter server to ask: the monitor shows the host and GPUs only.
+  const listKernels = jupyter
+    ? () => jupyter.listKernels()
+    : async () => ({ kernels: [] });
+  const monitor = createMetricsModule({
+    config: config.metrics,
+    listKernels,
+    logger,
+    registry: metrics.registry,
+    publish: (channel, payload) => hub.publish(channel, payload),
+    paths: options.metricsPaths
+  });
+  hub.registerChannel(METRICS_CHANNEL, monitor.channel);
 
   return {
     app,
@@ -91,11 +111,13 @@ export function createBridge(options: IBridgeOptions): IBridge {
         const info = app.server.address() as AddressInfo;
         address = `${info.address}:${info.port}`;
       }
+      monitor.start();
       logger.info({ address, mode: mode.kind }, 'listening');
       return address;
     },
     async close() {
       stopSystem();
+      monitor.stop();
       await hub.close();
       await app.close();
       if ('path' in listen) {

@@ -14,8 +14,23 @@ describe('config', () => {
         maxSocketsPerUser: 32
       },
       ticketMaxAgeSeconds: 600,
-      systemIntervalSeconds: 5
+      systemIntervalSeconds: 5,
+      metrics: {}
     });
+  });
+
+  it('validates the monitor section against its own schema, naming the key', () => {
+    expect(() =>
+      resolveConfig({ metrics: { gpu: { source: 'nvml' } } }, {})
+    ).toThrow(
+      /\/metrics\/gpu\/source must be equal to one of the allowed values/
+    );
+    expect(() => resolveConfig({ metrics: { intervalSecs: 1 } }, {})).toThrow(
+      'unknown key "metrics.intervalSecs"'
+    );
+    expect(
+      resolveConfig({ metrics: { intervalSeconds: 2 } }, {}).metrics
+    ).toMatchObject({ intervalSeconds: 2, historyIntervalSeconds: 10 });
   });
 
   it('keeps given values and defaults the rest of limits', () => {
