@@ -2,7 +2,7 @@
 
 At load it makes the per-launch signing secret and server id, records them (with the root
 directory, the call-back URL, the state directory and the bridge config path) for the proxy to
-hand to the bridge, and registers the ticket and kernel-list handlers.
+hand to the bridge, and registers the ticket, kernel-list and contents-events handlers.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from jupyter_server.utils import url_path_join
 from traitlets import Unicode, default
 from traitlets.config import Configurable
 
+from .contents_events import BridgeEventsHandler, ContentsEventHub
 from .context import BridgeContext, default_state_dir, set_context
 from .handlers import BridgeKernelsHandler, TicketHandler
 
@@ -59,6 +60,10 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     )
     set_context(context)
 
+    # Contents events (saves, renames...) from the server's event bus, streamed to the bridge.
+    events = ContentsEventHub()
+    events.register(serverapp)
+
     web_app = serverapp.web_app
     base_url = web_app.settings["base_url"]
     web_app.add_handlers(
@@ -69,6 +74,11 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
                 url_path_join(base_url, "mlinfn", "bridge", "kernels"),
                 BridgeKernelsHandler,
                 {"context": context},
+            ),
+            (
+                url_path_join(base_url, "mlinfn", "bridge", "events"),
+                BridgeEventsHandler,
+                {"context": context, "hub": events},
             ),
         ],
     )

@@ -1,0 +1,67 @@
+/**
+ * The document layer's interface (documented in index.ts, which re-exports it).
+ */
+import type * as Y from 'yjs';
+
+/** What a document is: a notebook (YNotebook layout) or a text file (YFile layout). */
+export type DocumentKind = 'notebook' | 'file';
+
+/** A file as read from or written to disk. */
+export interface IDiskState {
+  content: Uint8Array;
+  /** sha256 of `content`, lowercase hex. */
+  hash: string;
+  mtimeMs: number;
+}
+
+/** Seeds, serializes and merges one kind of document. Stateless: one per kind. */
+export interface IDocumentAdapter {
+  kind: DocumentKind;
+  /**
+   * Fill an EMPTY Y.Doc from file content (seeding), in one transaction made under a fresh
+   * client id with origin {@link SERVER_EDIT_ORIGIN}.
+   *
+   * @throws DocumentError, leaving the document untouched: with `readOnly: true` when the
+   * file is fine but cannot be edited without mangling it (a text file that is not UTF-8; the
+   * error's message is the one to show), without it when the content is unusable (a notebook
+   * that is not JSON, not nbformat 4...), or when the document is not empty.
+   */
+  seed(doc: Y.Doc, content: Uint8Array): void;
+  /**
+   * The file content the doc represents, byte-exact as Jupyter would write it.
+   *
+   * @throws DocumentError when the document holds no such content (a notebook never seeded).
+   */
+  serialize(doc: Y.Doc): Uint8Array;
+  /**
+   * Apply to `doc` the difference between `base` (the content last saved or seeded) and
+   * `disk`, merged with the room's edits made since `base`, in one transaction under a fresh
+   * client id with origin {@link SERVER_EDIT_ORIGIN}. Returns 'merged' (also when there was
+   * nothing to do) or `{conflict}` when the disk content cannot be merged (not a notebook any
+   * more, not UTF-8 any more): the document is then untouched and the caller keeps both
+   * versions.
+   */
+  applyDiskChange(
+    doc: Y.Doc,
+    base: Uint8Array,
+    disk: Uint8Array
+  ): 'merged' | { conflict: Uint8Array };
+}
+
+/** Every file operation under the root directory, made in a child process that can be killed. */
+export interface IFileAgent {
+  /** The file, or null when it does not exist. */
+  read(relPath: string): Promise<IDiskState | null>;
+  /** Size and mtime (and the content hash, from a cache keyed by inode, size and times). */
+  stat(
+    relPath: string
+  ): Promise<{ hash?: string; mtimeMs: number; size: number } | null>;
+  /** Temp file in the same directory, fsync, rename over, fsync the directory; mode kept. */
+  writeAtomic(relPath: string, content: Uint8Array): Promise<IDiskState>;
+  /** A new file beside `relPath`, never overwriting one; returns its relPath. */
+  writeConflictCopy(relPath: string, content: Uint8Array): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The transaction origin of every edit the document layer makes (seeding, disk changes). */
+export const SERVER_EDIT_ORIGIN = 'mlinfn:server-edit';
