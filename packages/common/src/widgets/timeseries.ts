@@ -460,7 +460,8 @@ namespace Private {
     }
     const target = max * 1.1;
     const power = 10 ** Math.floor(Math.log10(target));
-    for (const step of [1, 2, 2.5, 5, 10]) {
+    // Fine steps, so a limit line sits near the top rather than halfway (25 GB → 30 GB, not 50).
+    for (const step of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
       if (step * power >= target) {
         return step * power;
       }
