@@ -6,15 +6,22 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeAjvError, validateConfig } from './schemas';
-import type { BridgeConfig, BridgeLimits, MetricsConfig } from './schema-types';
+import type {
+  BridgeConfig,
+  BridgeLimits,
+  CollabConfig,
+  MetricsConfig
+} from './schema-types';
 
 /** A config with every default filled in. */
 export type ResolvedConfig = Required<
-  Omit<BridgeConfig, '$schema' | 'limits' | 'metrics'>
+  Omit<BridgeConfig, '$schema' | 'limits' | 'metrics' | 'collab'>
 > & {
   limits: Required<BridgeLimits>;
   /** The monitor's section, as written: its module fills in its own defaults. */
   metrics: MetricsConfig;
+  /** collab: the room server's section as written, if any (src/collab fills in its defaults). */
+  collab?: CollabConfig;
 };
 
 /** A config that cannot be used; its message names the offending key. */
@@ -54,7 +61,8 @@ export function resolveConfig(
     limits: valid.limits as Required<BridgeLimits>,
     ticketMaxAgeSeconds: valid.ticketMaxAgeSeconds!,
     systemIntervalSeconds: valid.systemIntervalSeconds!,
-    metrics: valid.metrics ?? {}
+    metrics: valid.metrics ?? {},
+    collab: valid.collab // collab
   };
 }
 

@@ -6,6 +6,8 @@
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import bridgeConfigSchema from '../../schema/bridge-config.schema.json';
+// collab: the room server's config section.
+import collabConfigSchema from '../../schema/collab-config.schema.json';
 import kernelsSchema from '../../schema/kernels.schema.json';
 import logRequestSchema from '../../schema/log-request.schema.json';
 import metricsConfigSchema from '../../schema/metrics-config.schema.json';
@@ -65,6 +67,7 @@ export const validateConfig: ValidateFunction<BridgeConfig> = new Ajv({
 })
   // Each feature's config section is its own schema, referred to by $id.
   .addSchema(metricsConfigSchema)
+  .addSchema(collabConfigSchema) // collab
   .compile<BridgeConfig>(bridgeConfigSchema);
 
 /**

@@ -7,6 +7,15 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { AuthMode } from './auth/authenticate';
+// collab: the room server and the document layer it saves through.
+import { createCollabModule, ICollabModule } from './collab/index';
+import { resolveCollabConfig } from './collab/config';
+import {
+  adapterFor,
+  createContentsEventStream,
+  createFileAgent,
+  IContentsEventStream
+} from './collab/document/index';
 import type { ResolvedConfig } from './config';
 import { buildApp } from './http/app';
 import { createJupyterClient, IJupyterClient } from './jupyter/client';
@@ -37,12 +46,16 @@ export interface IBridgeOptions {
   /** Tests shorten these; the protocol's values are the defaults. */
   authTimeoutMs?: number;
   pingIntervalMs?: number;
+  /** collab: the Jupyter root dir; default $MLINFN_ROOT_DIR, else the cwd. */
+  rootDir?: string;
 }
 
 /** A bridge, built but not yet listening. */
 export interface IBridge {
   app: FastifyInstance;
   hub: Hub;
+  /** collab: the room server (`/collab/<room>`). */
+  collab: ICollabModule;
   logger: Logger;
   /** Present in proxy mode when the server URL is known. */
   jupyter?: IJupyterClient;
@@ -72,9 +85,29 @@ export function createBridge(options: IBridgeOptions): IBridge {
     config.systemIntervalSeconds,
     startedAt
   );
-  app.server.on('upgrade', (req, socket, head) =>
-    hub.handleUpgrade(req, socket, head)
-  );
+  // collab: rooms at /collab/<room>; the upgrade path picks the room server or the hub.
+  const rootDir =
+    options.rootDir ?? (process.env.MLINFN_ROOT_DIR || process.cwd());
+  const collab = createCollabModule({
+    config: config.collab,
+    stateDir: config.stateDir,
+    rootDir,
+    logger,
+    registry: metrics.registry,
+    adapterFor,
+    fileAgent: createFileAgent(rootDir, {
+      timeoutMs: resolveCollabConfig(config.collab).fileTimeoutMs
+    }),
+    auth: mode
+  });
+  let contentsEvents: IContentsEventStream | undefined;
+  app.server.on('upgrade', (req, socket, head) => {
+    if (collab.handles(req.url)) {
+      collab.handleUpgrade(req, socket, head);
+    } else {
+      hub.handleUpgrade(req, socket, head);
+    }
+  });
   const jupyter =
     mode.kind === 'proxy' && options.serverUrl
       ? createJupyterClient(options.serverUrl, mode.policy.secret)
@@ -96,6 +129,7 @@ export function createBridge(options: IBridgeOptions): IBridge {
   return {
     app,
     hub,
+    collab,
     logger,
     jupyter,
     async start() {
@@ -112,12 +146,26 @@ export function createBridge(options: IBridgeOptions): IBridge {
         address = `${info.address}:${info.port}`;
       }
       monitor.start();
+      // collab: Jupyter's contents events (saves, renames, deletions) move and refresh rooms.
+      if (mode.kind === 'proxy' && options.serverUrl && collab.enabled) {
+        contentsEvents = createContentsEventStream({
+          serverUrl: options.serverUrl,
+          secret: mode.policy.secret,
+          onEvent: event => void collab.onContentsEvent(event),
+          onConnect: () => collab.checkAllRooms(),
+          onDisconnect: reason =>
+            logger.debug({ reason }, 'contents events stream down')
+        });
+      }
       logger.info({ address, mode: mode.kind }, 'listening');
       return address;
     },
     async close() {
       stopSystem();
       monitor.stop();
+      // collab: flush every room's log, save every room, close its sockets (1001).
+      contentsEvents?.close();
+      await collab.close();
       await hub.close();
       await app.close();
       if ('path' in listen) {
