@@ -66,6 +66,11 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 
     web_app = serverapp.web_app
     base_url = web_app.settings["base_url"]
+    # Collaborative rooms carry the ticket in their WebSocket URL (browsers cannot set headers
+    # there): keep it out of Jupyter's access log as Jupyter keeps its own token out.
+    scrub = list(web_app.settings.get("extra_log_scrub_param_keys") or [])
+    if "ticket" not in scrub:
+        web_app.settings["extra_log_scrub_param_keys"] = [*scrub, "ticket"]
     web_app.add_handlers(
         ".*$",
         [

@@ -155,3 +155,12 @@ async def test_context_environment(jp_serverapp, jp_root_dir, jp_http_port, jp_b
     assert env["MLINFN_SERVER_URL"].endswith("/")
     assert os.path.isabs(env["MLINFN_STATE_DIR"])
     assert env["MLINFN_BRIDGE_CONFIG"] == ""
+
+
+def test_tickets_are_scrubbed_from_the_access_log(jp_serverapp) -> None:
+    from jupyter_server.log import _scrub_uri
+
+    keys = jp_serverapp.web_app.settings["extra_log_scrub_param_keys"]
+    assert "ticket" in keys
+    scrubbed = _scrub_uri("/mlinfn-bridge/collab/json%3Anotebook%3Aa.ipynb?ticket=v1.abc.def&epoch=2", keys)
+    assert "v1.abc.def" not in scrubbed and "epoch=2" in scrubbed
