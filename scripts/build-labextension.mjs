@@ -16,8 +16,12 @@ if (!pkgDir) {
 const builder = require.resolve('@jupyter/builder/lib/build-labextension.js');
 const coreMeta = require.resolve('@jupyterlab/core-meta/core.package.json');
 const args = [builder, '--core-package-file', coreMeta];
-if (flags.includes('--development')) args.push('--development');
-if (flags.includes('--watch')) args.push('--watch');
+if (flags.includes('--development')) {
+  args.push('--development');
+}
+if (flags.includes('--watch')) {
+  args.push('--watch');
+}
 args.push(path.resolve(pkgDir));
 const child = spawn(process.execPath, args, { stdio: 'inherit' });
 child.on('exit', code => process.exit(code ?? 1));

@@ -31,7 +31,9 @@ for (const file of files) {
   const blocks = ts.split(/\n(?=(?:\/\*\*[\s\S]*?\*\/\n)?export )/);
   for (const block of blocks) {
     const name = /export (?:interface|type) (\w+)/.exec(block)?.[1];
-    if (!name || seen.has(name)) continue;
+    if (!name || seen.has(name)) {
+      continue;
+    }
     seen.add(name);
     parts.push(block.trim());
   }
@@ -47,6 +49,8 @@ for (const target of targets) {
   } catch {
     // first run
   }
-  if (old !== out) await writeFile(target, out);
+  if (old !== out) {
+    await writeFile(target, out);
+  }
 }
 console.log(`schema: ${seen.size} types from ${files.length} schemas`);

@@ -1,5 +1,5 @@
 // Sums the results every test runner of scripts/test.sh wrote into one closing line.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const dir = process.argv[2];
@@ -9,7 +9,12 @@ const read = f => {
   return existsSync(p) ? readFileSync(p, 'utf8') : null;
 };
 
-for (const f of ['jest-common.json', 'jest-bridge.json']) {
+// One jest result per package, and the bridge's; a package that wrote none has failed.
+const jestFiles = readdirSync('packages')
+  .filter(p => existsSync(path.join('packages', p, 'jest.config.js')))
+  .map(p => `jest-${p}.json`)
+  .concat('jest-bridge.json');
+for (const f of jestFiles) {
   const text = read(f);
   if (!text) {
     rows.push([f, 0, 1, 0, 'no results written']);

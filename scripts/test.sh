@@ -26,7 +26,11 @@ run() { # name command...
 within() { (cd "$1" && shift && "$@"); }
 
 run lint npm run --silent lint:check
-run "common (jest)" within packages/common npx jest --json --outputFile="$RESULTS/jest-common.json"
+for pkg in packages/*/; do
+  name=$(basename "$pkg")
+  [ -f "$pkg/jest.config.js" ] || continue
+  run "$name (jest)" within "$pkg" npx jest --json --outputFile="$RESULTS/jest-$name.json"
+done
 run "bridge (jest)" within server-bridge npx jest --json --outputFile="$RESULTS/jest-bridge.json"
 run "python + jupyterhub (pytest)" .venv/bin/python -m pytest tests -q \
   --junitxml="$RESULTS/pytest.xml"
