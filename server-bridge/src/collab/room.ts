@@ -698,7 +698,7 @@ export class Room {
         return false;
       }
       try {
-        JSON.parse(entry.json);
+        entry.json = stampIdentity(entry.json, conn.identity);
       } catch {
         return false;
       }
@@ -715,7 +715,7 @@ export class Room {
     }
     awarenessProtocol.applyAwarenessUpdate(
       this._awareness,
-      kept.length === entries.length ? update : writeAwarenessEntries(kept),
+      writeAwarenessEntries(kept),
       conn
     );
   }
@@ -1473,6 +1473,37 @@ function loadFailure(err: Error): {
     reason: 'the file could not be read: try again later',
     message: `The file could not be read (${err.message}); the connection will retry.`
   };
+}
+
+/**
+ * An awareness state with the connection's verified identity in its `user` field, whatever the
+ * client claimed: collaborators' names, initials and colours come from tickets, never from a
+ * peer's word. A client's own colour is kept when the identity has none.
+ *
+ * @param json - the state as the client sent it ("null" when it leaves).
+ * @throws SyntaxError when the state is not JSON.
+ */
+export function stampIdentity(json: string, identity: BridgeIdentity): string {
+  const state: unknown = JSON.parse(json);
+  if (state === null || typeof state !== 'object' || Array.isArray(state)) {
+    return json;
+  }
+  const claimed = (state as { user?: unknown }).user;
+  const user =
+    claimed !== null && typeof claimed === 'object' && !Array.isArray(claimed)
+      ? (claimed as Record<string, unknown>)
+      : {};
+  return JSON.stringify({
+    ...state,
+    user: {
+      ...user,
+      username: identity.username,
+      name: identity.name,
+      display_name: identity.name,
+      initials: identity.initials,
+      color: identity.color ?? user.color ?? null
+    }
+  });
 }
 
 /** Whether a verified identity may write contents. */

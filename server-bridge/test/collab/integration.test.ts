@@ -3,6 +3,7 @@
  * document layer (notebook and text adapters, the file agent child process) and real
  * clients: y-websocket providers holding @jupyter/ydoc YNotebook / YFile documents.
  */
+import { ownerIdentity } from '../../src/auth/identity';
 import {
   mkdtemp,
   readdir,
@@ -167,8 +168,9 @@ describe('notebooks in a real bridge', () => {
     b.nb.awareness.setLocalStateField('user', { name: 'Bob', initials: 'BO' });
     await waitFor(
       () =>
+        // The name comes from the verified identity (standalone: the owner), the rest is b's.
         a.nb.awareness.getStates().get(b.nb.ydoc.clientID)?.user?.name ===
-        'Bob',
+        ownerIdentity().name,
       'awareness'
     );
     await waitFor(

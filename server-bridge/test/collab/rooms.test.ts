@@ -3,6 +3,7 @@
  * text adapter in YFile's layout, a file agent on the in-process fs): protocol, permissions,
  * durability, lifecycle, limits. The integration tests run the same on the real layer.
  */
+import { ownerIdentity } from '../../src/auth/identity';
 import { existsSync } from 'node:fs';
 import {
   appendFile,
@@ -131,8 +132,9 @@ describe('sync, awareness and durability', () => {
     a.provider.awareness.setLocalStateField('user', { name: 'Alice' });
     await waitFor(
       () =>
+        // Standalone: every client is the token's owner, whatever it claims.
         b.provider.awareness.getStates().get(a.doc.clientID)?.user?.name ===
-        'Alice',
+        ownerIdentity().name,
       "a's awareness at b"
     );
     await waitFor(
@@ -279,7 +281,17 @@ describe('permissions and authentication', () => {
       params: { ticket: ticketFor(['read', 'write']) }
     });
     const reader = client(ROOM, {
-      params: { ticket: ticketFor(['read'], 'bob') }
+      params: {
+        ticket: signTicket(
+          payload({
+            sub: 'bob',
+            name: 'Bob Builder',
+            initials: 'BB',
+            color: null,
+            perms: { contents: ['read'] }
+          })
+        )
+      }
     });
     await writer.synced();
     await reader.synced();
@@ -307,11 +319,26 @@ describe('permissions and authentication', () => {
     const notices = reader.statuses.filter(s => s.notice);
     expect(notices.length).toBe(1);
     expect(notices[0].notice).toMatchObject({ kind: 'updates-dropped' });
-    reader.provider.awareness.setLocalStateField('user', { name: 'Bob' });
+    // Bob claims to be Alice: his peers see who his ticket says he is.
+    reader.provider.awareness.setLocalStateField('user', {
+      name: 'Alice Liddell',
+      username: 'alice',
+      color: '#ff0000'
+    });
     await waitFor(
       () => writer.provider.awareness.getStates().get(reader.doc.clientID),
       "the reader's awareness"
     );
+    expect(
+      writer.provider.awareness.getStates().get(reader.doc.clientID)!.user
+    ).toEqual({
+      username: 'bob',
+      name: 'Bob Builder',
+      display_name: 'Bob Builder',
+      initials: 'BB',
+      // No colour in his identity: his own choice stands.
+      color: '#ff0000'
+    });
     await waitFor(
       async () => (await fileText()) === `RW ${CONTENT}`,
       'the save'
@@ -901,7 +928,7 @@ describe('limits and bad input', () => {
     await sleep(100);
     expect(
       b.provider.awareness.getStates().get(a.doc.clientID)?.user?.name
-    ).toBe('a');
+    ).toBe(ownerIdentity().name);
     third.ws.close();
     expect(await rooms!.registry.metrics()).toMatch(
       /refused_total\{reason="room_limit"\} 1/
