@@ -33,6 +33,12 @@ if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
 fi
 
+if [ "${1:-}" = "--test" ]; then
+  # The real S3 server the data tests run against (Ceph RGW from Debian's packages).
+  say "installing the Ceph RGW test rig's packages"
+  scripts/rigs/ceph-rgw.sh install
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
   say "creating $VENV"
   "$PY" -m venv "$VENV"
