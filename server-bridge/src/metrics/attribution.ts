@@ -6,11 +6,10 @@
  * container none of them can be found: that is said plainly (`pidsVisible: false`), never
  * shown as zero memory per notebook.
  */
-import { join } from 'node:path';
 import type { MetricsGpuDevice, MetricsGpuUser } from '../schema-types';
 import type { IGpuProcess } from './gpu/types';
 import { IProcessTable, parsePidStatus } from './procfs';
-import { mapLimit, readTextOrNull } from './util';
+import { readProcFile, readTextOrNull } from './util';
 
 /** The plain sentence shown where GPU pids cannot be mapped. */
 export const PIDS_NOT_VISIBLE =
@@ -44,13 +43,13 @@ export interface IGpuAttribution {
  *
  * @param processes - from the GPU source; null when it lists none (DCGM alone).
  * @param devices - to notice memory in use with no process listed (hidden pids).
- * @param table - this sample's process table.
+ * @param table - this sample's process table (only which pids it holds is used).
  * @param owner - pid → kernel id, for every pid of every kernel tree.
  */
 export function attributeGpu(
   processes: IGpuProcess[] | null,
   devices: MetricsGpuDevice[],
-  table: IProcessTable,
+  table: Pick<IProcessTable, 'processes'>,
   owner: Map<number, string>
 ): IGpuAttribution {
   const perKernel = new Map<string, IKernelGpuUse>();
@@ -154,17 +153,16 @@ export async function groupByUser(
   if (!attribution.pidsVisible) {
     return [];
   }
-  const uids = await mapLimit(attribution.visible, 8, async p => {
-    const text = await readTextOrNull(join(procRoot, String(p.pid), 'status'));
-    return text ? parsePidStatus(text).uid : null;
-  });
   const uidOf = new Map<number, number>();
-  attribution.visible.forEach((p, i) => {
-    const uid = uids[i];
-    if (uid !== null) {
-      uidOf.set(p.pid, uid);
+  for (const p of attribution.visible) {
+    if (!uidOf.has(p.pid)) {
+      const text = readProcFile(`${procRoot}/${p.pid}/status`);
+      const uid = text ? parsePidStatus(text).uid : null;
+      if (uid !== null) {
+        uidOf.set(p.pid, uid);
+      }
     }
-  });
+  }
   const total = allProcesses.reduce((s, p) => s + (p.usedMemoryBytes ?? 0), 0);
   // Device → the uids on it; a process we cannot place counts as an unknown owner (-1).
   const owners = new Map<number, Set<number>>();

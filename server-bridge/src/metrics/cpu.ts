@@ -4,10 +4,17 @@
  * A pid is recycled when a process exits and another takes its number. Keyed by pid alone, the
  * new process's small tick count minus the old one's large count reads as garbage (negative) or
  * zero; keyed by (pid, starttime), the new process is simply a new key.
+ *
+ * The map is indexed by pid and each record holds the start time it belongs to: a record whose
+ * start time differs from the process's is another process's, and counts as not seen. Only one
+ * process holds a pid at a time, so this is exactly a (pid, starttime) key, without building a
+ * key string per process per sample; records are updated in place.
  */
 import { CLOCK_TICKS, IProcEntry } from './procfs';
 
 interface ISeen {
+  /** Start time of the process this record belongs to: with the pid, the key. */
+  starttime: number;
   ticks: number;
   /** Sample time, ms. */
   at: number;
@@ -25,7 +32,9 @@ export class CpuTracker {
 
   /** Start a sample taken at `now` (ms). Call once per sample, before {@link percent}. */
   begin(now: number): void {
-    this._previous = this._now;
+    // Null before the first sample: nothing was seen before it, so nothing is "born since".
+    this._previous = this._started ? this._now : null;
+    this._started = true;
     this._now = now;
     this._generation++;
   }
@@ -38,20 +47,31 @@ export class CpuTracker {
    * age are an exact figure.
    */
   percent(p: IProcEntry): number | null {
-    const key = `${p.pid}:${p.starttime}`;
-    const seen = this._seen.get(key);
-    this._seen.set(key, {
-      ticks: p.cpuTicks,
-      at: this._now,
-      generation: this._generation
-    });
-    if (seen) {
+    const seen = this._seen.get(p.pid);
+    if (seen && seen.starttime === p.starttime) {
       const dt = (this._now - seen.at) / 1000;
+      const used = (p.cpuTicks - seen.ticks) / CLOCK_TICKS;
+      seen.ticks = p.cpuTicks;
+      seen.at = this._now;
+      seen.generation = this._generation;
       if (dt <= 0) {
         return null;
       }
-      const used = (p.cpuTicks - seen.ticks) / CLOCK_TICKS;
       return used < 0 ? null : (used / dt) * 100;
+    }
+    // First sight of this (pid, starttime): a new record, or the recycled pid's taken over.
+    if (seen) {
+      seen.starttime = p.starttime;
+      seen.ticks = p.cpuTicks;
+      seen.at = this._now;
+      seen.generation = this._generation;
+    } else {
+      this._seen.set(p.pid, {
+        starttime: p.starttime,
+        ticks: p.cpuTicks,
+        at: this._now,
+        generation: this._generation
+      });
     }
     if (this.bootTimeMs !== null && this._previous !== null) {
       const startMs = this.bootTimeMs + (p.starttime / CLOCK_TICKS) * 1000;
@@ -80,8 +100,9 @@ export class CpuTracker {
     return this._seen.size;
   }
 
-  private _seen = new Map<string, ISeen>();
+  private _seen = new Map<number, ISeen>();
   private _now = 0;
   private _previous: number | null = null;
+  private _started = false;
   private _generation = 0;
 }

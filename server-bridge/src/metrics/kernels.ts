@@ -2,18 +2,18 @@
  * Per-kernel figures: CPU and RSS of each kernel and its descendants at the sample rate, PSS at
  * a slower rate, and the notebooks each kernel serves (from the Jupyter server extension).
  */
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { KernelInfo, KernelsResponse } from '../schema-types';
 import { CpuTracker } from './cpu';
-import { descendants, IProcessTable, parseSmapsRollup } from './procfs';
+import type { IProcessView } from './processes';
+import { parseSmapsRollup } from './procfs';
 import { mapLimit, readTextOrNull } from './util';
 
 /** One kernel's process tree and what it uses. */
 export interface IKernelUsage {
   info: KernelInfo;
   /** The kernel's pid and its descendants' (empty when the kernel process is not visible). */
-  pids: number[];
+  pids: readonly number[];
   cpuPercent: number | null;
   rssBytes: number | null;
   pssBytes: number | null;
@@ -41,6 +41,11 @@ export class KernelTracker {
     return this._kernels;
   }
 
+  /** The kernels' pids (those Jupyter knows), rebuilt only when the list changes. */
+  get pids(): readonly number[] {
+    return this._pids;
+  }
+
   /**
    * Ask Jupyter for the kernels when the list is older than refreshMs. The first call waits
    * for the answer; later ones refresh in the background so a slow Jupyter never delays a
@@ -55,6 +60,9 @@ export class KernelTracker {
       .listKernels()
       .then(r => {
         this._kernels = r.kernels;
+        this._pids = r.kernels
+          .map(k => k.pid)
+          .filter((pid): pid is number => pid !== null);
         if (this._failing) {
           this._options.logger.debug('kernel list available again');
         }
@@ -83,24 +91,24 @@ export class KernelTracker {
   }
 
   /**
-   * Measure every kernel's tree in `table`.
+   * Measure every kernel's tree in `view` (brought up to date for this sample).
    *
    * @param cpu - the sampler's CPU tracker, already begun for this sample.
    */
   async measure(
-    table: IProcessTable,
+    view: IProcessView,
     cpu: CpuTracker,
     now: number
   ): Promise<IKernelUsage[]> {
     const out: IKernelUsage[] = [];
     for (const info of this._kernels) {
-      const pids = info.pid === null ? [] : descendants(table, info.pid);
+      const pids = info.pid === null ? NO_PIDS : view.tree(info.pid);
       let cpuPercent: number | null = null;
       let rssBytes: number | null = null;
       if (pids.length) {
         rssBytes = 0;
         pids.forEach((pid, i) => {
-          const p = table.processes.get(pid);
+          const p = view.processes.get(pid);
           if (!p) {
             return;
           }
@@ -121,25 +129,33 @@ export class KernelTracker {
     return out;
   }
 
-  /** Fill in PSS, re-reading smaps_rollup only every pssIntervalMs (it walks page tables). */
+  /**
+   * Fill in PSS, re-reading smaps_rollup only every pssIntervalMs. smaps_rollup walks the
+   * process's page tables (costly on a big process, and it takes the mm lock), so it stays
+   * async, off the event loop, at its slower rate.
+   */
   private async _pss(usages: IKernelUsage[], now: number): Promise<void> {
     const root = this._options.procRoot ?? '/proc';
-    const live = new Set<string>();
+    this._pssGeneration++;
     for (const u of usages) {
-      const key = `${u.info.id}:${u.pids[0] ?? ''}`;
-      live.add(key);
-      const cached = this._pssCache.get(key);
-      if (cached && now - cached.at < this._options.pssIntervalMs) {
+      // Cached per kernel and per kernel pid (a restarted kernel is a new process).
+      const pid = u.pids.length ? u.pids[0] : null;
+      let cached = this._pssCache.get(u.info.id);
+      if (
+        cached &&
+        cached.pid === pid &&
+        now - cached.at < this._options.pssIntervalMs &&
+        now >= cached.at
+      ) {
+        cached.generation = this._pssGeneration;
         u.pssBytes = cached.bytes;
         continue;
       }
       if (!u.pids.length) {
         continue;
       }
-      const values = await mapLimit(u.pids, 4, async pid => {
-        const text = await readTextOrNull(
-          join(root, String(pid), 'smaps_rollup')
-        );
+      const values = await mapLimit(u.pids, 4, async p => {
+        const text = await readTextOrNull(`${root}/${p}/smaps_rollup`);
         return text ? parseSmapsRollup(text) : null;
       });
       // Unreadable for the kernel itself (another user's process, no smaps_rollup before
@@ -148,22 +164,30 @@ export class KernelTracker {
         values[0] === null
           ? null
           : values.reduce<number>((s, v) => s + (v ?? 0), 0);
-      this._pssCache.set(key, { bytes, at: now });
+      cached = { pid, bytes, at: now, generation: this._pssGeneration };
+      this._pssCache.set(u.info.id, cached);
       u.pssBytes = bytes;
     }
-    for (const key of this._pssCache.keys()) {
-      if (!live.has(key)) {
-        this._pssCache.delete(key);
+    for (const [id, c] of this._pssCache) {
+      if (c.generation !== this._pssGeneration) {
+        this._pssCache.delete(id);
       }
     }
   }
 
   private _options: IKernelTrackerOptions;
   private _kernels: KernelInfo[] = [];
+  private _pids: number[] = [];
   private _refreshedAt = -Infinity;
   private _inFlight: Promise<void> | null = null;
   private _first: Promise<void> | null = null;
   private _started = false;
   private _failing = false;
-  private _pssCache = new Map<string, { bytes: number | null; at: number }>();
+  private _pssCache = new Map<
+    string,
+    { pid: number | null; bytes: number | null; at: number; generation: number }
+  >();
+  private _pssGeneration = 0;
 }
+
+const NO_PIDS: readonly number[] = [];

@@ -9,7 +9,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import { join, posix } from 'node:path';
 import type { MetricsLimitSource } from '../schema-types';
 import { parseMeminfo } from './procfs';
-import { readTextOrNull } from './util';
+import { readProcFile } from './util';
 
 /** Where limits are read from. */
 export interface ILimitsPaths {
@@ -100,7 +100,7 @@ export async function findCgroupDirs(
   cgroupRoot = '/sys/fs/cgroup',
   procRoot = '/proc'
 ): Promise<ICgroupDirs | null> {
-  const text = await readTextOrNull(join(procRoot, 'self', 'cgroup'));
+  const text = readProcFile(join(procRoot, 'self', 'cgroup'));
   const paths = parseProcCgroup(text ?? '');
   // Unified (pure v2) mode has cgroup.controllers at the root. A hybrid host has a v2 tree
   // under unified/ with no controllers in it: the figures are in the v1 trees there.
@@ -173,7 +173,7 @@ async function cgroupMemLimit(
   const file = dirs.version === 2 ? 'memory.max' : 'memory.limit_in_bytes';
   let best: number | null = null;
   for (const dir of upTo(dirs.memory, dirs.memoryTop)) {
-    const text = (await readTextOrNull(join(dir, file)))?.trim();
+    const text = readProcFile(join(dir, file))?.trim();
     if (!text || text === 'max') {
       continue;
     }
@@ -202,7 +202,7 @@ async function cgroupCpuLimit(dirs: ICgroupDirs): Promise<number | null> {
     let quota: number;
     let period: number;
     if (dirs.version === 2) {
-      const text = (await readTextOrNull(join(dir, 'cpu.max')))?.trim();
+      const text = readProcFile(join(dir, 'cpu.max'))?.trim();
       if (!text) {
         continue;
       }
@@ -213,8 +213,8 @@ async function cgroupCpuLimit(dirs: ICgroupDirs): Promise<number | null> {
       quota = Number(q);
       period = Number(p ?? 100000);
     } else {
-      const q = await readTextOrNull(join(dir, 'cpu.cfs_quota_us'));
-      const p = await readTextOrNull(join(dir, 'cpu.cfs_period_us'));
+      const q = readProcFile(join(dir, 'cpu.cfs_quota_us'));
+      const p = readProcFile(join(dir, 'cpu.cfs_period_us'));
       if (q === null) {
         continue;
       }
@@ -252,7 +252,7 @@ export async function readLimits(
 ): Promise<IContainerLimits> {
   const procRoot = paths.procRoot ?? '/proc';
   const env = paths.env ?? process.env;
-  const meminfo = await readTextOrNull(join(procRoot, 'meminfo'));
+  const meminfo = readProcFile(join(procRoot, 'meminfo'));
   const hostMemBytes =
     (meminfo ? parseMeminfo(meminfo).totalBytes : null) ?? totalmem();
   const hostCpus = paths.hostCpus ?? availableParallelism();
@@ -305,27 +305,28 @@ export interface ICgroupUsage {
   cpuSeconds: number | null;
 }
 
-/** Read our cgroup's memory working set and cumulative CPU time. */
-export async function readCgroupUsage(
-  dirs: ICgroupDirs | null
-): Promise<ICgroupUsage> {
+const INACTIVE_FILE_V2 = /^inactive_file (\d+)$/m;
+const INACTIVE_FILE_V1 = /^total_inactive_file (\d+)$/m;
+
+/**
+ * Read our cgroup's memory working set and cumulative CPU time (synchronously: cgroupfs
+ * pseudo-files, through readProcFile).
+ */
+export function readCgroupUsage(dirs: ICgroupDirs | null): ICgroupUsage {
   if (!dirs) {
     return { memUsedBytes: null, cpuSeconds: null };
   }
   let memUsedBytes: number | null = null;
   if (dirs.memory) {
     const v2 = dirs.version === 2;
-    const [usageText, statText] = await Promise.all([
-      readTextOrNull(
-        join(dirs.memory, v2 ? 'memory.current' : 'memory.usage_in_bytes')
-      ),
-      readTextOrNull(join(dirs.memory, 'memory.stat'))
-    ]);
+    const usageText = readProcFile(
+      join(dirs.memory, v2 ? 'memory.current' : 'memory.usage_in_bytes')
+    );
     const usage = usageText === null ? NaN : Number(usageText.trim());
     if (Number.isFinite(usage)) {
-      const key = v2 ? 'inactive_file' : 'total_inactive_file';
+      const statText = readProcFile(join(dirs.memory, 'memory.stat'));
       const m = statText
-        ? new RegExp(`^${key} (\\d+)$`, 'm').exec(statText)
+        ? (v2 ? INACTIVE_FILE_V2 : INACTIVE_FILE_V1).exec(statText)
         : null;
       const inactive = m ? Number(m[1]) : 0;
       memUsedBytes = Math.max(0, usage - (inactive < usage ? inactive : 0));
@@ -333,11 +334,11 @@ export async function readCgroupUsage(
   }
   let cpuSeconds: number | null = null;
   if (dirs.version === 2 && dirs.cpu) {
-    const text = await readTextOrNull(join(dirs.cpu, 'cpu.stat'));
+    const text = readProcFile(join(dirs.cpu, 'cpu.stat'));
     const m = text ? /^usage_usec (\d+)$/m.exec(text) : null;
     cpuSeconds = m ? Number(m[1]) / 1e6 : null;
   } else if (dirs.cpuacct) {
-    const text = await readTextOrNull(join(dirs.cpuacct, 'cpuacct.usage'));
+    const text = readProcFile(join(dirs.cpuacct, 'cpuacct.usage'));
     const v = text === null ? NaN : Number(text.trim());
     cpuSeconds = Number.isFinite(v) ? v / 1e9 : null;
   }

@@ -2,12 +2,12 @@
  * Parsers for the /proc files the monitor reads, and a process-table snapshot.
  *
  * Every reader takes the /proc root as an argument so that fixture trees can stand in for it.
- * Everything is async: /proc reads are cheap but go through libuv's thread pool, and nothing
- * here may block the event loop.
+ * The small pseudo-files are read synchronously through util's readProcFile, the one helper
+ * that may (see there why); the parsers walk the text in place rather than splitting it, since
+ * a full scan parses every process of the machine.
  */
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { mapLimit, readTextOrNull } from './util';
+import { readProcFile } from './util';
 
 /** Clock ticks per second of /proc/<pid>/stat times. USER_HZ is 100 on every Linux ABI in use. */
 export const CLOCK_TICKS = 100;
@@ -29,28 +29,60 @@ export interface IProcStat {
   bootTime: number | null;
 }
 
-/** Parse /proc/stat: the aggregate `cpu` line, the CPU count and `btime`. */
+/** Where the first line of `text` that starts with `prefix` begins, or -1. */
+function lineAt(text: string, prefix: string): number {
+  if (text.startsWith(prefix)) {
+    return 0;
+  }
+  const at = text.indexOf(`\n${prefix}`);
+  return at < 0 ? -1 : at + 1;
+}
+
+/** Where the line holding `from` ends. */
+function lineEnd(text: string, from: number): number {
+  const eol = text.indexOf('\n', from);
+  return eol < 0 ? text.length : eol;
+}
+
+/**
+ * Parse /proc/stat: the aggregate `cpu` line, the CPU count and `btime`.
+ *
+ * Native string searches rather than a split into lines: on a big host /proc/stat holds a
+ * line per CPU and an `intr` line of thousands of counters, none of which is needed.
+ */
 export function parseProcStat(text: string): IProcStat {
   let cpu: IHostCpuTimes = { busy: 0, total: 0 };
+  const cpuAt = lineAt(text, 'cpu ');
+  if (cpuAt >= 0) {
+    // user nice system idle iowait irq softirq steal guest guest_nice; guest time is
+    // already counted in user (and guest_nice in nice), so it is left out of the sums.
+    const f = text
+      .slice(cpuAt + 4, lineEnd(text, cpuAt))
+      .trim()
+      .split(/\s+/)
+      .slice(0, 8)
+      .map(Number);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = f.map(v =>
+      Number.isFinite(v) ? v : 0
+    );
+    const busy =
+      user + nice + system + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
+    cpu = { busy, total: busy + idle + (iowait ?? 0) };
+  }
   let cpuCount = 0;
-  let bootTime: number | null = null;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('cpu ')) {
-      // user nice system idle iowait irq softirq steal guest guest_nice; guest time is
-      // already counted in user (and guest_nice in nice), so it is left out of the sums.
-      const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
-      const [user, nice, system, idle, iowait, irq, softirq, steal] = f.map(
-        v => (Number.isFinite(v) ? v : 0)
-      );
-      const busy =
-        user + nice + system + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
-      cpu = { busy, total: busy + idle + (iowait ?? 0) };
-    } else if (/^cpu\d+\s/.test(line)) {
+  for (let at = lineAt(text, 'cpu'); at >= 0;) {
+    const c = text.charCodeAt(at + 3);
+    if (c >= 48 && c <= 57) {
       cpuCount++;
-    } else if (line.startsWith('btime ')) {
-      const v = Number(line.slice(6).trim());
-      bootTime = Number.isFinite(v) ? v : null;
     }
+    const next = text.indexOf('\ncpu', at + 3);
+    at = next < 0 ? -1 : next + 1;
+  }
+  let bootTime: number | null = null;
+  const bt = lineAt(text, 'btime ');
+  if (bt >= 0) {
+    const v = Number(text.slice(bt + 6, lineEnd(text, bt)).trim());
+    bootTime = Number.isFinite(v) ? v : null;
   }
   return { cpu, cpuCount, bootTime };
 }
@@ -61,13 +93,27 @@ export interface IMemInfo {
   availableBytes: number | null;
 }
 
+/**
+ * The value of a `Key:   <n> kB` line (meminfo, status) in bytes, or null when the key is
+ * absent or its value is not a number of kB.
+ */
+function kbLine(text: string, key: string): number | null {
+  const at = lineAt(text, key);
+  if (at < 0) {
+    return null;
+  }
+  const m = /^\s+(\d+)\s*kB/.exec(
+    text.slice(at + key.length, lineEnd(text, at))
+  );
+  return m ? Number(m[1]) * 1024 : null;
+}
+
 /** Parse /proc/meminfo (values in kB). */
 export function parseMeminfo(text: string): IMemInfo {
-  const get = (key: string): number | null => {
-    const m = new RegExp(`^${key}:\\s+(\\d+)\\s*kB`, 'm').exec(text);
-    return m ? Number(m[1]) * 1024 : null;
+  return {
+    totalBytes: kbLine(text, 'MemTotal:'),
+    availableBytes: kbLine(text, 'MemAvailable:')
   };
-  return { totalBytes: get('MemTotal'), availableBytes: get('MemAvailable') };
 }
 
 /** The fields of /proc/<pid>/stat the monitor uses. */
@@ -86,11 +132,33 @@ export interface IPidStat {
   rssPages: number;
 }
 
+/** A non-negative decimal integer in text[start, end), or NaN when it is anything else. */
+function uintAt(text: string, start: number, end: number): number {
+  if (end <= start) {
+    return NaN;
+  }
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) {
+      return NaN;
+    }
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 9 || c === 13;
+}
+
 /**
  * Parse /proc/<pid>/stat.
  *
  * The command name (field 2) is in parentheses and may itself contain spaces and parentheses
  * (`(my (odd) name)`), so the fields after it are taken from after the LAST `)` in the line.
+ * The fields are walked in place, without splitting the line (this runs for every process of
+ * the machine at each full scan).
  */
 export function parsePidStat(text: string): IPidStat | null {
   const open = text.indexOf('(');
@@ -98,38 +166,74 @@ export function parsePidStat(text: string): IPidStat | null {
   if (open < 0 || close < open) {
     return null;
   }
-  const pid = Number(text.slice(0, open).trim());
-  const comm = text.slice(open + 1, close);
-  // After ")": field 3 (state) is rest[0]; field N is rest[N - 3].
-  const rest = text
-    .slice(close + 1)
-    .trim()
-    .split(/\s+/);
-  if (rest.length < 22) {
+  let pidEnd = open;
+  while (pidEnd > 0 && isSpace(text.charCodeAt(pidEnd - 1))) {
+    pidEnd--;
+  }
+  let pidStart = 0;
+  while (pidStart < pidEnd && isSpace(text.charCodeAt(pidStart))) {
+    pidStart++;
+  }
+  const pid = uintAt(text, pidStart, pidEnd);
+  let state = '';
+  let ppid = NaN;
+  let utime = NaN;
+  let stime = NaN;
+  let starttime = NaN;
+  let rssPages = NaN;
+  // After ")": field 3 (state) comes first.
+  let field = 2;
+  let i = close + 1;
+  const n = text.length;
+  while (field < 24) {
+    while (i < n && isSpace(text.charCodeAt(i))) {
+      i++;
+    }
+    if (i >= n) {
+      break;
+    }
+    const start = i;
+    while (i < n && !isSpace(text.charCodeAt(i))) {
+      i++;
+    }
+    field++;
+    switch (field) {
+      case 3:
+        state = text.slice(start, i);
+        break;
+      case 4:
+        ppid = uintAt(text, start, i);
+        break;
+      case 14:
+        utime = uintAt(text, start, i);
+        break;
+      case 15:
+        stime = uintAt(text, start, i);
+        break;
+      case 22:
+        starttime = uintAt(text, start, i);
+        break;
+      case 24:
+        rssPages = uintAt(text, start, i);
+        break;
+    }
+  }
+  if (field < 24) {
     return null;
   }
-  const n = (field: number): number => Number(rest[field - 3]);
-  const out: IPidStat = {
+  if (![pid, ppid, utime, stime, starttime].every(Number.isFinite)) {
+    return null;
+  }
+  return {
     pid,
-    comm,
-    state: rest[0],
-    ppid: n(4),
-    utime: n(14),
-    stime: n(15),
-    starttime: n(22),
-    rssPages: n(24)
+    comm: text.slice(open + 1, close),
+    state,
+    ppid,
+    utime,
+    stime,
+    starttime,
+    rssPages: Number.isFinite(rssPages) ? rssPages : 0
   };
-  if (
-    ![out.pid, out.ppid, out.utime, out.stime, out.starttime].every(
-      Number.isFinite
-    )
-  ) {
-    return null;
-  }
-  if (!Number.isFinite(out.rssPages)) {
-    out.rssPages = 0;
-  }
-  return out;
 }
 
 /** The fields of /proc/<pid>/status the monitor uses. */
@@ -166,24 +270,43 @@ export interface INetCounters {
 export function parseNetDev(text: string): INetCounters {
   let rxBytes = 0;
   let txBytes = 0;
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon < 0) {
-      continue;
+  const n = text.length;
+  for (let line = 0; line < n;) {
+    const eol = lineEnd(text, line);
+    const colon = text.indexOf(':', line);
+    if (colon >= 0 && colon < eol) {
+      const name = text.slice(line, colon).trim();
+      if (name && name !== 'lo' && !name.includes('|')) {
+        // Receive bytes is the 1st counter, transmit bytes the 9th.
+        let rx = NaN;
+        let tx = NaN;
+        let field = 0;
+        let i = colon + 1;
+        while (field < 9) {
+          while (i < eol && isSpace(text.charCodeAt(i))) {
+            i++;
+          }
+          if (i >= eol) {
+            break;
+          }
+          const start = i;
+          while (i < eol && !isSpace(text.charCodeAt(i))) {
+            i++;
+          }
+          field++;
+          if (field === 1) {
+            rx = uintAt(text, start, i);
+          } else if (field === 9) {
+            tx = uintAt(text, start, i);
+          }
+        }
+        if (Number.isFinite(rx) && Number.isFinite(tx)) {
+          rxBytes += rx;
+          txBytes += tx;
+        }
+      }
     }
-    const name = line.slice(0, colon).trim();
-    if (!name || name === 'lo' || name.includes('|')) {
-      continue;
-    }
-    const f = line
-      .slice(colon + 1)
-      .trim()
-      .split(/\s+/)
-      .map(Number);
-    if (f.length >= 9 && Number.isFinite(f[0]) && Number.isFinite(f[8])) {
-      rxBytes += f[0];
-      txBytes += f[8];
-    }
+    line = eol + 1;
   }
   return { rxBytes, txBytes };
 }
@@ -207,15 +330,18 @@ export interface IProcessTable {
 /** Page size, for rss in /proc/<pid>/stat; see {@link detectPageSize}. */
 let pageSize = 4096;
 
+/** The page size in use (bytes per page of the rss field of /proc/<pid>/stat). */
+export function currentPageSize(): number {
+  return pageSize;
+}
+
 /**
  * Learn the page size once from our own process: VmRSS (kB) in status against rss (pages) in
  * stat. Node exposes no sysconf, and 64 KiB pages exist (some arm64 and ppc64 kernels).
  */
-export async function detectPageSize(procRoot = '/proc'): Promise<number> {
-  const [stat, status] = await Promise.all([
-    readTextOrNull(join(procRoot, 'self', 'stat')),
-    readTextOrNull(join(procRoot, 'self', 'status'))
-  ]);
+export function detectPageSize(procRoot = '/proc'): number {
+  const stat = readProcFile(`${procRoot}/self/stat`);
+  const status = readProcFile(`${procRoot}/self/status`);
   const pages = stat ? parsePidStat(stat)?.rssPages : undefined;
   const bytes = status ? parsePidStatus(status).rssBytes : null;
   if (pages && bytes) {
@@ -229,14 +355,33 @@ export async function detectPageSize(procRoot = '/proc'): Promise<number> {
   return pageSize;
 }
 
+/** A table entry from a parsed /proc/<pid>/stat. */
+export function procEntry(s: IPidStat): IProcEntry {
+  return {
+    pid: s.pid,
+    ppid: s.ppid,
+    starttime: s.starttime,
+    cpuTicks: s.utime + s.stime,
+    rssBytes: s.rssPages * pageSize
+  };
+}
+
+/** Let the event loop run (between batches of a long scan). */
+const yieldToLoop = (): Promise<void> =>
+  new Promise(resolve => setImmediate(resolve));
+
 /**
- * Read the whole process table: every /proc/<pid>/stat, `concurrency` reads at a time.
+ * Read the whole process table: every /proc/<pid>/stat.
  *
- * A process that exits between the directory listing and the read is simply left out.
+ * The stat files are read synchronously through {@link readProcFile} (see there why that is
+ * safe and cheaper), `batch` at a time, yielding to the event loop between batches so that a
+ * machine with thousands of processes never holds the loop for more than a millisecond or two.
+ * The directory listing itself is async. A process that exits between the listing and the
+ * read is simply left out.
  */
 export async function readProcessTable(
   procRoot = '/proc',
-  concurrency = 16
+  batch = 256
 ): Promise<IProcessTable> {
   let names: string[];
   try {
@@ -244,24 +389,24 @@ export async function readProcessTable(
   } catch {
     names = [];
   }
-  const pids = names.filter(n => /^\d+$/.test(n));
-  const stats = await mapLimit(pids, concurrency, async pid => {
-    const text = await readTextOrNull(join(procRoot, pid, 'stat'));
-    return text ? parsePidStat(text) : null;
-  });
   const processes = new Map<number, IProcEntry>();
   const children = new Map<number, number[]>();
-  for (const s of stats) {
+  let inBatch = 0;
+  for (const name of names) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57 || !/^\d+$/.test(name)) {
+      continue;
+    }
+    if (++inBatch > batch) {
+      inBatch = 1;
+      await yieldToLoop();
+    }
+    const text = readProcFile(`${procRoot}/${name}/stat`);
+    const s = text ? parsePidStat(text) : null;
     if (!s) {
       continue;
     }
-    processes.set(s.pid, {
-      pid: s.pid,
-      ppid: s.ppid,
-      starttime: s.starttime,
-      cpuTicks: s.utime + s.stime,
-      rssBytes: s.rssPages * pageSize
-    });
+    processes.set(s.pid, procEntry(s));
     const list = children.get(s.ppid);
     if (list) {
       list.push(s.pid);
@@ -272,7 +417,12 @@ export async function readProcessTable(
   return { processes, children };
 }
 
-/** `pid` and all its descendants present in `table` (pid first); empty if `pid` is absent. */
+/**
+ * `pid` and all its descendants present in `table` (pid first); empty if `pid` is absent.
+ *
+ * A pid listed as a child but no longer in `processes` (it exited since the scan) is left out,
+ * and its own children are still walked.
+ */
 export function descendants(table: IProcessTable, pid: number): number[] {
   if (!table.processes.has(pid)) {
     return [];
@@ -286,9 +436,14 @@ export function descendants(table: IProcessTable, pid: number): number[] {
       continue;
     }
     seen.add(p);
-    out.push(p);
-    for (const c of table.children.get(p) ?? []) {
-      stack.push(c);
+    if (table.processes.has(p)) {
+      out.push(p);
+    }
+    const kids = table.children.get(p);
+    if (kids) {
+      for (const c of kids) {
+        stack.push(c);
+      }
     }
   }
   return out;

@@ -5,7 +5,6 @@
  * panel) and switches to the full rate only while the metrics channel has subscribers. Ticks
  * never overlap: the next one is scheduled when the last has finished.
  */
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type {
   KernelsResponse,
@@ -15,7 +14,12 @@ import type {
   MetricsHost,
   MetricsKernel
 } from '../schema-types';
-import { attributeGpu, groupByUser, UserNames } from './attribution';
+import {
+  attributeGpu,
+  groupByUser,
+  IGpuAttribution,
+  UserNames
+} from './attribution';
 import { CpuTracker } from './cpu';
 import { DiskProbe } from './disk';
 import { GpuMonitor } from './gpu/monitor';
@@ -23,14 +27,14 @@ import { HistoryRing } from './history';
 import { idleSeconds, isIdleGpuHolder } from './idle';
 import { KernelTracker } from './kernels';
 import { IContainerLimits, readCgroupUsage, readLimits } from './limits';
+import { ProcessTracker } from './processes';
 import {
   detectPageSize,
   parseMeminfo,
   parseNetDev,
-  parseProcStat,
-  readProcessTable
+  parseProcStat
 } from './procfs';
-import { readTextOrNull } from './util';
+import { readProcFile } from './util';
 
 /** Where the sampler reads from; every path defaults to the real one. */
 export interface IMetricsPaths {
@@ -95,6 +99,14 @@ export class Sampler {
     const { config } = options;
     const paths = options.paths ?? {};
     this._procRoot = paths.procRoot ?? '/proc';
+    this._statPath = `${this._procRoot}/stat`;
+    this._meminfoPath = `${this._procRoot}/meminfo`;
+    this._netDevPath = `${this._procRoot}/net/dev`;
+    // Full /proc scans at the kernel-list rate; the kernels' trees every sample.
+    this._procs = new ProcessTracker(
+      this._procRoot,
+      config.kernelRefreshSeconds * 1000
+    );
     this.history = new HistoryRing(
       config.historyIntervalSeconds,
       config.historySeconds
@@ -220,14 +232,27 @@ export class Sampler {
     }
   }
 
-  /** Take one sample now (also used by tests and benchmarks directly). */
+  /** The process table the samples read (tests, diagnostics). */
+  get processes(): ProcessTracker {
+    return this._procs;
+  }
+
+  /**
+   * Take one sample now (also used by tests and benchmarks directly).
+   *
+   * What it reads: the host's pseudo-files (/proc/stat, /proc/meminfo or the cgroup's files,
+   * /proc/net/dev) and the kernels' process trees, synchronously (util.readProcFile says why
+   * that is safe); every /proc/<pid>/stat only at the full-scan rate (ProcessTracker);
+   * smaps_rollup async at the PSS rate; the disk in a `df` child; the GPU from the
+   * long-lived loop's latest reading. Nothing under the Jupyter root is read in-process.
+   */
   async sample(now = Date.now()): Promise<MetricsChannelPayload> {
     const { config } = this._options;
     const paths = this._options.paths ?? {};
     const proc = this._procRoot;
     if (!this._pageSizeKnown) {
       this._pageSizeKnown = true;
-      await detectPageSize(proc);
+      detectPageSize(proc);
     }
     if (!this._limits || now - this._limitsAt > LIMITS_MAX_AGE_MS) {
       this._limits = await readLimits({
@@ -239,35 +264,44 @@ export class Sampler {
     }
     const limits = this._limits;
     this._disk.poll(now);
-    const [statText, memText, netText, usage, table, gpu] = await Promise.all([
-      readTextOrNull(join(proc, 'stat')),
-      readTextOrNull(join(proc, 'meminfo')),
-      readTextOrNull(join(proc, 'net', 'dev')),
-      readCgroupUsage(limits.cgroup),
-      readProcessTable(proc),
+    // The first call waits for the kernel list; later ones refresh it in the background.
+    const [gpu] = await Promise.all([
       this.gpu.read(),
       this._kernels.refresh(now)
     ]);
+    const statText = readProcFile(this._statPath);
+    const memText = readProcFile(this._meminfoPath);
+    const netText = readProcFile(this._netDevPath);
+    const usage = readCgroupUsage(limits.cgroup);
     const host = this._host(now, limits, statText, memText, netText, usage);
+
+    // A GPU process the table does not know (a kernel's new child that just took GPU memory)
+    // makes this sample a full scan, so that it is charged to its notebook at once.
+    const reading = gpu.reading;
+    const gpuPids = reading?.processes?.length
+      ? reading.processes.map(p => p.pid)
+      : undefined;
+    await this._procs.update(now, this._kernels.pids, gpuPids);
 
     this._cpu ??= new CpuTracker(
       statText ? (parseProcStat(statText).bootTime ?? 0) * 1000 || null : null
     );
     this._cpu.begin(now);
-    const usages = await this._kernels.measure(table, this._cpu, now);
+    const usages = await this._kernels.measure(this._procs, this._cpu, now);
     this._cpu.end();
 
-    const owner = new Map<number, string>();
-    for (const u of usages) {
-      for (const pid of u.pids) {
-        owner.set(pid, u.info.id);
+    const devices = reading?.devices ?? [];
+    const processes = reading ? reading.processes : null;
+    let attribution: IGpuAttribution | null = null;
+    if (reading) {
+      const owner = new Map<number, string>();
+      for (const u of usages) {
+        for (const pid of u.pids) {
+          owner.set(pid, u.info.id);
+        }
       }
+      attribution = attributeGpu(processes, devices, this._procs, owner);
     }
-    const devices = gpu.reading?.devices ?? [];
-    const processes = gpu.reading ? gpu.reading.processes : null;
-    const attribution = gpu.reading
-      ? attributeGpu(processes, devices, table, owner)
-      : null;
     const users =
       config.groupView && attribution && processes
         ? await groupByUser(
@@ -306,9 +340,10 @@ export class Sampler {
       };
     });
 
-    const messages = [gpu.message, attribution?.message ?? null].filter(
-      (m): m is string => !!m
-    );
+    const message =
+      gpu.message && attribution?.message
+        ? `${gpu.message}. ${attribution.message}`
+        : gpu.message || attribution?.message || null;
     return {
       time: now,
       intervalSeconds: this._intervalMs() / 1000,
@@ -316,7 +351,7 @@ export class Sampler {
       kernels,
       gpu: {
         status: gpu.status,
-        message: messages.length ? messages.join('. ') : null,
+        message,
         source: gpu.source,
         pidsVisible: attribution?.pidsVisible ?? null,
         devices,
@@ -404,6 +439,10 @@ export class Sampler {
 
   private _options: ISamplerOptions;
   private _procRoot: string;
+  private _procs: ProcessTracker;
+  private readonly _statPath: string;
+  private readonly _meminfoPath: string;
+  private readonly _netDevPath: string;
   private _kernels: KernelTracker;
   private _disk: DiskProbe;
   private _names: UserNames;

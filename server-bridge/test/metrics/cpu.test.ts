@@ -72,4 +72,15 @@ describe('CPU % keyed by (pid, starttime)', () => {
     ).toBeNull();
     cpu.end();
   });
+
+  it('gives null for everything on the very first sample, boot time known or not', () => {
+    // (Nothing was seen before the first sample: no process counts as "born since".)
+    const boot = 1_000_000;
+    const cpu = new CpuTracker(boot);
+    cpu.begin(boot + 60_000);
+    expect(
+      cpu.percent({ pid: 9, ppid: 1, starttime: 10, cpuTicks: 5, rssBytes: 0 })
+    ).toBeNull();
+    cpu.end();
+  });
 });

@@ -6,8 +6,10 @@ import {
   parseNvidiaSmiXml,
   XmlDocumentSplitter
 } from '../../src/metrics/gpu/nvidia-smi';
+import { GpuMonitor } from '../../src/metrics/gpu/monitor';
 import { smiNumber } from '../../src/metrics/gpu/types';
 import { FAKE_SMI, recordingLogger, SMI, waitFor } from './helpers';
+import { referenceParseNvidiaSmiXml } from './reference-nvidia-smi';
 
 const MIB = 1024 * 1024;
 const fixture = (name: string) => readFile(join(SMI, name), 'utf8');
@@ -148,6 +150,181 @@ describe('nvidia-smi -q -x parsing', () => {
     expect(parseNvidiaSmiXml(docs[1]).devices[0].name).toBe('Tesla T4');
     expect(s.pending.trim()).toBe(doc.slice(0, 100).trim());
   });
+
+  it('takes the pipe bytes as they come: multi-byte characters and ends cut anywhere', async () => {
+    const doc = (await fixture('t4-two-processes.xml')).replace(
+      '<product_name>Tesla T4</product_name>',
+      '<product_name>Tesla T4 \u2013 caf\u00e9</product_name>'
+    );
+    const bytes = Buffer.from(doc + doc, 'utf8');
+    const mid = bytes.indexOf(Buffer.from('\u2013', 'utf8'));
+    const end = bytes.indexOf(Buffer.from('</nvidia_smi_log>'));
+    for (const cut of [mid + 1, mid + 2, end + 3, end + 16, end + 17]) {
+      const s = new XmlDocumentSplitter();
+      const docs = [
+        ...s.push(bytes.subarray(0, cut)),
+        ...s.push(bytes.subarray(cut, cut + 5)),
+        ...s.push(bytes.subarray(cut + 5))
+      ];
+      const whole = doc.slice(0, doc.lastIndexOf('</nvidia_smi_log>') + 17);
+      const rest = doc.slice(whole.length);
+      expect(docs).toEqual([whole, rest + whole]);
+      expect(parseNvidiaSmiXml(docs[0]).devices[0].name).toBe(
+        'Tesla T4 \u2013 caf\u00e9'
+      );
+      expect(s.pending).toBe(rest);
+    }
+    // no document end in the bound: memory stays bounded, the tail kept for diagnosis
+    const s = new XmlDocumentSplitter(1000);
+    s.push(Buffer.from('x'.repeat(5000) + 'NVIDIA-SMI has failed'));
+    expect(s.pending.length).toBeLessThanOrEqual(4096);
+    expect(s.pending.endsWith('NVIDIA-SMI has failed')).toBe(true);
+  });
+
+  it('finds a document end cut between two chunks, searching only the new text', async () => {
+    const doc = await fixture('t4-two-processes.xml');
+    const end = doc.lastIndexOf('</nvidia_smi_log>');
+    for (const cut of [end, end + 1, end + 8, end + 16, end + 17]) {
+      const s = new XmlDocumentSplitter();
+      expect(s.push(doc.slice(0, cut))).toEqual(
+        cut >= end + 17 ? [doc.slice(0, end + 17)] : []
+      );
+      const docs = s.push(doc.slice(cut) + doc);
+      expect(docs.length).toBe(cut >= end + 17 ? 1 : 2);
+      expect(parseNvidiaSmiXml(docs[docs.length - 1]).devices).toHaveLength(1);
+    }
+  });
+});
+
+describe('the targeted scanner agrees with a full XML tree reader', () => {
+  const FIXTURES = [
+    't4-two-processes.xml',
+    'h100-eight.xml',
+    'a100-mig.xml',
+    'geforce-unavailable-fields.xml'
+  ];
+  /** Both readers' answer: the reading, or that it threw. */
+  const both = (xml: string) => {
+    const run = (f: (x: string, t: number) => unknown) => {
+      try {
+        return { reading: f(xml, 7) };
+      } catch {
+        return { threw: true };
+      }
+    };
+    return {
+      ours: run(parseNvidiaSmiXml),
+      reference: run(referenceParseNvidiaSmiXml)
+    };
+  };
+
+  it.each(FIXTURES)('%s: the same reading', async name => {
+    const xml = await fixture(name);
+    const r = parseNvidiaSmiXml(xml, 7);
+    expect(r).toEqual(referenceParseNvidiaSmiXml(xml, 7));
+    expect(r.devices.length).toBeGreaterThan(0);
+  });
+
+  it('the same reading on re-formatted documents', async () => {
+    const t4 = await fixture('t4-two-processes.xml');
+    const mig = await fixture('a100-mig.xml');
+    const eight = await fixture('h100-eight.xml');
+    const variants: [string, string][] = [
+      ['CRLF line ends', t4.replace(/\n/g, '\r\n')],
+      ['no indentation at all', eight.replace(/>\s+</g, '><')],
+      [
+        'comments between and inside elements',
+        mig
+          .replace(
+            /<mig_devices>/,
+            '<!-- <gpu> </mig_devices> -->\n<mig_devices>'
+          )
+          .replace(/<\/fb_memory_usage>/g, '<!--x--></fb_memory_usage>')
+      ],
+      [
+        'entities in kept texts',
+        t4.replace(
+          '<product_name>Tesla T4</product_name>',
+          '<product_name>Tesla &amp; T4 &#x41;&lt;1&gt;</product_name>'
+        )
+      ],
+      [
+        'self-closing and empty elements',
+        t4
+          .replace(/<processes>[\s\S]*?<\/processes>/, '<processes/>')
+          .replace(/<uuid>[^<]*<\/uuid>/, '<uuid></uuid>')
+          .replace(/<temperature>/, '<temperature foo="1" />\n<temperature>')
+      ],
+      [
+        'uuid after the processes, power block before the memory',
+        t4
+          .replace(/\s*<uuid>[^<]*<\/uuid>/, '')
+          .replace('</processes>', '</processes><uuid>GPU-late</uuid>')
+      ],
+      [
+        'an element given twice: the first counts',
+        t4.replace(
+          '<fb_memory_usage>',
+          '<fb_memory_usage><total>1 MiB</total><used>2 MiB</used></fb_memory_usage><fb_memory_usage>'
+        )
+      ],
+      [
+        'a nested element of the same name inside a skipped one',
+        t4.replace(
+          /<pci>/,
+          '<pci><pci><fb_memory_usage><used>9 MiB</used></fb_memory_usage></pci><pci a="b"/>'
+        )
+      ],
+      [
+        'unknown elements and attributes anywhere',
+        mig
+          .replace(
+            /<gpu id="([^"]*)">/,
+            '<gpu id="$1" extra=\'x\'><new_block><x>1</x></new_block>'
+          )
+          .replace(
+            /<process_info>/g,
+            '<process_info><future_field>1</future_field>'
+          )
+      ]
+    ];
+    for (const [what, xml] of variants) {
+      const { ours, reference } = both(xml);
+      expect({ what, ...ours }).toEqual({ what, ...reference });
+      expect(ours.threw).toBeUndefined();
+    }
+  });
+
+  it('rejects what the tree reader rejects: truncated documents, another root', async () => {
+    const t4 = await fixture('t4-two-processes.xml');
+    const mig = await fixture('a100-mig.xml');
+    for (const doc of [t4, mig]) {
+      // cut at many points, inside tags, texts and the closing root tag
+      for (let cut = 0; cut < doc.length; cut += 97) {
+        const { ours, reference } = both(doc.slice(0, cut));
+        expect({ cut, threw: ours.threw }).toEqual({
+          cut,
+          threw: reference.threw
+        });
+      }
+      const end = doc.lastIndexOf('</nvidia_smi_log>');
+      expect(both(doc.slice(0, end + 5)).ours.threw).toBe(true);
+      // a document cut short, then a whole one (a loop restarted mid-document)
+      expect(both(doc.slice(0, 3000) + doc).ours.threw).toBe(true);
+    }
+    expect(() => parseNvidiaSmiXml('<other><gpu/></other>')).toThrow(
+      /not an nvidia-smi log/
+    );
+    expect(() => parseNvidiaSmiXml('')).toThrow();
+    expect(() =>
+      parseNvidiaSmiXml(
+        '</gpu></nvidia_smi_log><nvidia_smi_log></nvidia_smi_log>'
+      )
+    ).toThrow();
+    expect(
+      parseNvidiaSmiXml('<?xml version="1.0" ?><nvidia_smi_log/>').devices
+    ).toEqual([]);
+  });
 });
 
 describe('the long-lived nvidia-smi loop', () => {
@@ -183,6 +360,25 @@ describe('the long-lived nvidia-smi loop', () => {
     // several readings, one process
     expect((await readFile(count, 'utf8')).trim().split('\n')).toHaveLength(1);
     expect(src.spawnCount).toBe(1);
+  });
+
+  it('GpuMonitor hands each reading to its public onReading option', async () => {
+    const seen: number[] = [];
+    const monitor = new GpuMonitor({
+      config: { source: 'nvidia-smi', nvidiaSmiPath: FAKE_SMI },
+      intervalMs: 100,
+      logger: recordingLogger(),
+      env: { FAKE_NVSMI_FIXTURE: join(SMI, 'a100-mig.xml') },
+      onReading: r => seen.push(r.devices[0].migInstances.length)
+    });
+    monitor.start();
+    try {
+      await waitFor(() => seen.length >= 2);
+      expect((await monitor.read()).reading?.devices).toHaveLength(1);
+    } finally {
+      monitor.stop();
+    }
+    expect(seen.slice(0, 2)).toEqual([3, 3]);
   });
 
   it('driver not loaded: a clear no-driver state, logged once, no retry storm', async () => {

@@ -24,6 +24,11 @@ export interface IGpuMonitorOptions {
   /** Passed to the nvidia-smi source (tests shorten them). */
   slowRetryMs?: number;
   minBackoffMs?: number;
+  /**
+   * Called with each new nvidia-smi reading, as the loop's document is parsed (the sampler
+   * itself only reads the latest one per tick; benchmarks and tests count documents).
+   */
+  onReading?: (reading: IGpuReading) => void;
 }
 
 /** nvidia-smi and/or DCGM, merged. */
@@ -39,7 +44,8 @@ export class GpuMonitor {
         logger: options.logger,
         env: options.env,
         slowRetryMs: options.slowRetryMs,
-        minBackoffMs: options.minBackoffMs
+        minBackoffMs: options.minBackoffMs,
+        onReading: options.onReading
       });
     }
     if ((source === 'auto' || source === 'dcgm') && url) {

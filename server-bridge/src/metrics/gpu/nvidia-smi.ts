@@ -14,116 +14,77 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import type { Logger } from 'pino';
-import type { MetricsGpuDevice, MetricsMigInstance } from '../../schema-types';
-import { IGpuProcess, IGpuReading, IGpuSourceState, smiNumber } from './types';
-import { child, childrenNamed, IXmlNode, parseXml, textAt } from './xml';
+import { parseNvidiaSmiXml } from './smi-xml';
+import type { IGpuReading, IGpuSourceState } from './types';
 
-/** Turn one `<nvidia_smi_log>` document into a reading. */
-export function parseNvidiaSmiXml(xml: string, time = Date.now()): IGpuReading {
-  const root = parseXml(xml);
-  if (root.name !== 'nvidia_smi_log') {
-    throw new Error(`not an nvidia-smi log: <${root.name}>`);
-  }
-  const devices: MetricsGpuDevice[] = [];
-  const processes: IGpuProcess[] = [];
-  // nvidia-smi lists GPUs in PCI bus order, the order of its own indices.
-  childrenNamed(root, 'gpu').forEach((gpu, index) => {
-    const uuid = textAt(gpu, 'uuid') ?? null;
-    const migMode = textAt(gpu, 'mig_mode', 'current_mig') === 'Enabled';
-    // 535+ drivers: gpu_power_readings; older ones: power_readings. 550+ split power_draw into
-    // average_power_draw and instant_power_draw.
-    const power =
-      child(gpu, 'gpu_power_readings') ?? child(gpu, 'power_readings');
-    const draw =
-      smiNumber(textAt(power, 'power_draw')) ??
-      smiNumber(textAt(power, 'average_power_draw')) ??
-      smiNumber(textAt(power, 'instant_power_draw'));
-    const limit =
-      smiNumber(textAt(power, 'current_power_limit')) ??
-      smiNumber(textAt(power, 'power_limit')) ??
-      smiNumber(textAt(power, 'enforced_power_limit'));
-    const migInstances: MetricsMigInstance[] = childrenNamed(
-      child(gpu, 'mig_devices'),
-      'mig_device'
-    ).map((mig: IXmlNode): MetricsMigInstance => ({
-      gpuInstanceId: smiNumber(textAt(mig, 'gpu_instance_id')),
-      computeInstanceId: smiNumber(textAt(mig, 'compute_instance_id')),
-      // nvidia-smi -q does not name the profile; DCGM does (GPU_I_PROFILE).
-      profile: null,
-      memoryUsedBytes: smiNumber(textAt(mig, 'fb_memory_usage', 'used')),
-      memoryTotalBytes: smiNumber(textAt(mig, 'fb_memory_usage', 'total')),
-      // NVML gives no utilisation per MIG instance; only DCGM's profiling metrics do.
-      utilizationPercent: null
-    }));
-    const procs = childrenNamed(child(gpu, 'processes'), 'process_info');
-    for (const p of procs) {
-      const pid = smiNumber(textAt(p, 'pid'));
-      if (pid === null) {
-        continue;
-      }
-      processes.push({
-        pid,
-        gpuIndex: index,
-        gpuUuid: uuid,
-        usedMemoryBytes: smiNumber(textAt(p, 'used_memory')),
-        gpuInstanceId: smiNumber(textAt(p, 'gpu_instance_id')),
-        computeInstanceId: smiNumber(textAt(p, 'compute_instance_id'))
-      });
-    }
-    devices.push({
-      index,
-      uuid,
-      name: textAt(gpu, 'product_name') ?? null,
-      utilizationPercent: smiNumber(textAt(gpu, 'utilization', 'gpu_util')),
-      memoryUsedBytes: smiNumber(textAt(gpu, 'fb_memory_usage', 'used')),
-      memoryTotalBytes: smiNumber(textAt(gpu, 'fb_memory_usage', 'total')),
-      temperatureCelsius: smiNumber(textAt(gpu, 'temperature', 'gpu_temp')),
-      powerDrawWatts: draw,
-      powerLimitWatts: limit,
-      migMode,
-      migInstances,
-      processCount: procs.length
-    });
-  });
-  return { time, devices, processes };
-}
+/** Turn one `<nvidia_smi_log>` document into a reading: the targeted scanner of smi-xml.ts. */
+export { parseNvidiaSmiXml };
 
 const DOC_END = '</nvidia_smi_log>';
+const OK: IGpuSourceState = { status: 'ok', message: null };
+
+const DOC_END_BYTES = Buffer.from(DOC_END, 'latin1');
 
 /**
  * Splits nvidia-smi's endless stdout into whole XML documents.
  *
- * Text outside any document (the driver's failure message) is kept, bounded, for diagnosis.
+ * It takes the pipe's bytes as they come (an 85 KB document arrives in several chunks) into
+ * one buffer that is kept and reused for the loop's whole life, searches only the new bytes
+ * (and the few before them, for an end cut across two chunks), and decodes each document once,
+ * whole, when its end arrives: no per-document buffer is allocated, and the scanner reads one
+ * flat string. Text outside any document (the driver's failure message) is kept, bounded, for
+ * diagnosis. Strings are taken too (tests).
  */
 export class XmlDocumentSplitter {
-  constructor(private readonly maxBufferChars = 16 * 1024 * 1024) {}
+  constructor(private readonly maxBufferBytes = 16 * 1024 * 1024) {}
 
   /** Feed a chunk; returns the documents it completed. */
-  push(chunk: string): string[] {
-    this._buffer += chunk;
-    const docs: string[] = [];
-    for (;;) {
-      const end = this._buffer.indexOf(DOC_END);
-      if (end < 0) {
-        break;
-      }
-      const cut = end + DOC_END.length;
-      docs.push(this._buffer.slice(0, cut));
-      this._buffer = this._buffer.slice(cut);
+  push(chunk: Buffer | string): string[] {
+    const data = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    if (this._length + data.length > this._buffer.length) {
+      this._grow(this._length + data.length);
     }
-    if (this._buffer.length > this.maxBufferChars) {
+    const from = Math.max(0, this._length - (DOC_END_BYTES.length - 1));
+    data.copy(this._buffer, this._length);
+    this._length += data.length;
+    const docs: string[] = [];
+    let start = 0;
+    const filled = this._buffer.subarray(0, this._length);
+    for (let at = filled.indexOf(DOC_END_BYTES, from); at >= 0;) {
+      const end = at + DOC_END_BYTES.length;
+      docs.push(this._buffer.toString('utf8', start, end));
+      start = end;
+      at = filled.indexOf(DOC_END_BYTES, start);
+    }
+    if (start > 0) {
+      this._buffer.copyWithin(0, start, this._length);
+      this._length -= start;
+    }
+    if (this._length > this.maxBufferBytes) {
       // Never a document end in 16 MiB: this is not nvidia-smi XML. Keep memory bounded.
-      this._buffer = this._buffer.slice(-4096);
+      this._buffer.copyWithin(0, this._length - 4096, this._length);
+      this._length = 4096;
     }
     return docs;
   }
 
   /** Text received since the last complete document (at most the buffer bound). */
   get pending(): string {
-    return this._buffer;
+    return this._buffer.toString('utf8', 0, this._length);
   }
 
-  private _buffer = '';
+  private _grow(need: number): void {
+    let size = Math.max(this._buffer.length, 64 * 1024);
+    while (size < need) {
+      size *= 2;
+    }
+    const bigger = Buffer.allocUnsafe(size);
+    this._buffer.copy(bigger, 0, 0, this._length);
+    this._buffer = bigger;
+  }
+
+  private _buffer = Buffer.alloc(0);
+  private _length = 0;
 }
 
 /** The nvidia-smi loop's settings. */
@@ -250,16 +211,18 @@ export class NvidiaSmiSource {
     this._child = child;
     let gotDocument = false;
     this._armStallTimer(child);
-    child.stdout?.setEncoding('utf8');
+    // stdout stays bytes: the splitter decodes each whole document once.
     child.stderr?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
       for (const doc of splitter.push(chunk)) {
         try {
           const reading = parseNvidiaSmiXml(doc);
           gotDocument = true;
           this._latest = reading;
           this._failures = 0;
-          this._setState({ status: 'ok', message: null }, true);
+          if (this._state.status !== 'ok') {
+            this._setState(OK, true);
+          }
           this._armStallTimer(child);
           this._options.onReading?.(reading);
         } catch (err) {
@@ -283,7 +246,7 @@ export class NvidiaSmiSource {
         return; // replaced or stopped on purpose
       }
       this._child = undefined;
-      clearTimeout(this._stallTimer);
+      this._clearStall();
       this._onExit(
         child.exitCode,
         spawnError,
@@ -351,7 +314,12 @@ export class NvidiaSmiSource {
 
   /** Restart a child that stopped writing (nvidia-smi can hang on a wedged GPU). */
   private _armStallTimer(child: ChildProcess): void {
-    clearTimeout(this._stallTimer);
+    if (this._stallTimer && this._stallFor === child) {
+      this._stallTimer.refresh(); // each document: push the deadline back, no new timer
+      return;
+    }
+    this._clearStall();
+    this._stallFor = child;
     const ms = this._options.stallMs ?? Math.max(5 * this._intervalMs, 30_000);
     this._stallTimer = setTimeout(() => {
       if (this._child === child) {
@@ -365,8 +333,14 @@ export class NvidiaSmiSource {
     this._stallTimer.unref();
   }
 
-  private _kill(): void {
+  private _clearStall(): void {
     clearTimeout(this._stallTimer);
+    this._stallTimer = undefined;
+    this._stallFor = undefined;
+  }
+
+  private _kill(): void {
+    this._clearStall();
     const c = this._child;
     this._child = undefined;
     if (c && c.exitCode === null && c.signalCode === null) {
@@ -403,6 +377,7 @@ export class NvidiaSmiSource {
   private _child?: ChildProcess;
   private _retryTimer?: NodeJS.Timeout;
   private _stallTimer?: NodeJS.Timeout;
+  private _stallFor?: ChildProcess;
   private _latest: IGpuReading | null = null;
   private _state: IGpuSourceState = { status: 'starting', message: null };
   private _failures = 0;
