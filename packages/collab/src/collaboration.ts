@@ -637,7 +637,10 @@ export class Collaboration implements ICollaboration, ISharedDocumentSource {
     const trans = this._trans;
     switch (notice.kind) {
       case 'conflict':
+        // Things that need attention now stay on screen until dismissed (autoClose: false);
+        // without it JupyterLab only files them in the notification centre.
         Notification.warning(notice.message, {
+          autoClose: false,
           actions: notice.copyPath
             ? [
                 {
@@ -660,7 +663,9 @@ export class Collaboration implements ICollaboration, ISharedDocumentSource {
         }
         return;
       case 'save-failed':
-        Notification.error(trans.__('%1: %2', session.path, notice.message));
+        Notification.error(trans.__('%1: %2', session.path, notice.message), {
+          autoClose: false
+        });
         return;
       case 'updates-dropped':
         Notification.warning(
@@ -670,6 +675,7 @@ export class Collaboration implements ICollaboration, ISharedDocumentSource {
             notice.message
           ),
           {
+            autoClose: false,
             actions: [
               {
                 label: trans.__('Reopen'),
@@ -689,7 +695,8 @@ export class Collaboration implements ICollaboration, ISharedDocumentSource {
           trans.__(
             '%1 was deleted: the document is no longer shared. Use File ▸ Save As… to keep what is open.',
             session.path
-          )
+          ),
+          { autoClose: false }
         );
         return;
       case 'load-failed':
