@@ -211,6 +211,7 @@ async function propagationPhase({ ours, theirs, targets, P, smoke, log }) {
           rows[name].push({
             ...summarize(res.latencies),
             missing: res.missing,
+            readerMessages: res.readerMessages,
             cpu: res.cpu
           });
         } catch (err) {
@@ -223,6 +224,7 @@ async function propagationPhase({ ours, theirs, targets, P, smoke, log }) {
             p99: Infinity,
             max: Infinity,
             missing: (n - 1) * pp.updates,
+            readerMessages: NaN,
             cpu: { server: NaN, bridge: NaN, harness: NaN }
           });
         }
@@ -241,7 +243,8 @@ async function propagationPhase({ ours, theirs, targets, P, smoke, log }) {
           `p99 ${late(medianInf(runs.map(x => x.p99)))} (runs' p99: ${runs.map(x => (Number.isFinite(x.p99) ? fmt(x.p99) : 'undelivered')).join(', ')}; ` +
           `max ${late(Math.max(...runs.map(x => x.max)))}; ${(n - 1) * pp.updates} deliveries per run` +
           `${runs.some(x => x.missing) ? `, missing: ${runs.map(x => x.missing).join(', ')}` : ''}); ` +
-          `CPU per update: ${serverCpu}, harness ${ms(cpu('harness') * 1000)}`
+          `CPU per update: ${serverCpu}, harness ${ms(cpu('harness') * 1000)}; ` +
+          `messages each reader received per update sent: ${fmt(median(runs.map(x => x.readerMessages)) / (pp.warmup + pp.updates))}`
       );
     }
   }

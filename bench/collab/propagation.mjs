@@ -7,7 +7,7 @@
 // both performance.now() of this process. The first `warmup` characters are not counted. A
 // delivery still missing `drainMs` after the last send counts as infinitely late (so a p99 is
 // "more than" the bound when over 1 % are missing), and the run ends there.
-import { cpuSeconds, sleep, treeCpuSeconds } from '../lib/proc.mjs';
+import { cpuSeconds, median, sleep, treeCpuSeconds } from '../lib/proc.mjs';
 import { Client, destroyAll } from './client.mjs';
 import { smallNotebook } from './notebook.mjs';
 import { writeToRoot } from './servers.mjs';
@@ -71,6 +71,7 @@ export async function propagationRun({
       observers.push([ytext, observer]);
     }
     const cpu0 = snapshotCpu(server, ours);
+    const in0 = clients.map(c => c.incoming.messages);
     const t0 = performance.now();
     for (let k = 0; k < total; k++) {
       const due = t0 + k * intervalMs;
@@ -88,6 +89,10 @@ export async function propagationRun({
     }
     const seconds = (performance.now() - t0) / 1000;
     const cpu1 = snapshotCpu(server, ours);
+    // What each reader received meanwhile: the updates, plus awareness and the server's own.
+    const readerMessages = median(
+      clients.slice(1).map((c, i) => c.incoming.messages - in0[i + 1])
+    );
     for (const [ytext, observer] of observers) {
       ytext.unobserve(observer);
     }
@@ -109,6 +114,7 @@ export async function propagationRun({
       latencies,
       missing,
       behind,
+      readerMessages,
       closes,
       seconds,
       cpu: {
