@@ -17,7 +17,7 @@ import {
   IContentsEventStream
 } from './collab/document/index';
 import type { ResolvedConfig } from './config';
-import { buildApp } from './http/app';
+import { buildApp, IModuleRoutes } from './http/app';
 import { createJupyterClient, IJupyterClient } from './jupyter/client';
 import { createLogger } from './logging';
 import {
@@ -53,6 +53,8 @@ export interface IBridgeOptions {
 /** A bridge, built but not yet listening. */
 export interface IBridge {
   app: FastifyInstance;
+  /** How feature modules add REST routes (authenticated, 4xx in the bridge's shape). */
+  routes: IModuleRoutes;
   hub: Hub;
   /** collab: the room server (`/collab/<room>`). */
   collab: ICollabModule;
@@ -71,7 +73,13 @@ export function createBridge(options: IBridgeOptions): IBridge {
   const startedAt = Date.now();
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
-  const app = buildApp({ mode, config, logger, metrics, startedAt });
+  const { app, routes } = buildApp({
+    mode,
+    config,
+    logger,
+    metrics,
+    startedAt
+  });
   const hub = new Hub({
     mode,
     limits: config.limits,
@@ -128,6 +136,7 @@ export function createBridge(options: IBridgeOptions): IBridge {
 
   return {
     app,
+    routes,
     hub,
     collab,
     logger,

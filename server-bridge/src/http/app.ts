@@ -4,6 +4,7 @@
  * Every answer that is not a success is `{"error", "reason"}` with a 4xx status; nothing a
  * client sends reaches a stack trace or a fastify default error shape.
  */
+import type { ValidateFunction } from 'ajv';
 import Fastify, {
   FastifyBaseLogger,
   FastifyInstance,
@@ -39,8 +40,46 @@ export interface IAppOptions {
 /** Routes that, through the proxy, need no ticket: Jupyter's own auth has already applied. */
 const PROXY_OPEN_ROUTES = new Set(['/healthz', '/metrics']);
 
+/** A feature module's route handler: the request, the reply, and the verified caller. */
+export type ModuleRouteHandler = (
+  req: FastifyRequest,
+  reply: FastifyReply,
+  user: BridgeIdentity
+) => unknown;
+
+/**
+ * How a feature module (data, burst...) adds its REST routes: authenticated like every other
+ * route, 405 for a wrong method, errors in the one `{"error", "reason"}` shape.
+ */
+export interface IModuleRoutes {
+  /** Add a route; `url` is a fastify path such as `/api/data/objects/:endpoint`. */
+  add(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    url: string,
+    handler: ModuleRouteHandler
+  ): void;
+  /**
+   * Validate a body (or query) with an ajv validator; on failure answer 400 with the reason
+   * and return false.
+   */
+  check<T>(
+    validate: ValidateFunction<T>,
+    value: unknown,
+    reply: FastifyReply,
+    what?: string
+  ): value is T;
+  /** Answer `{"error", "reason"}` with a status. */
+  fail(reply: FastifyReply, status: number, reason: string): FastifyReply;
+}
+
+/** The HTTP app and the way modules add routes to it. */
+export interface IBridgeApp {
+  app: FastifyInstance;
+  routes: IModuleRoutes;
+}
+
 /** Build the fastify app (not listening yet). */
-export function buildApp(options: IAppOptions): FastifyInstance {
+export function buildApp(options: IAppOptions): IBridgeApp {
   const { mode, config, logger, metrics } = options;
   // Verified identities by request; a WeakMap avoids widening fastify's request type.
   const identities = new WeakMap<FastifyRequest, BridgeIdentity>();
@@ -85,7 +124,7 @@ export function buildApp(options: IAppOptions): FastifyInstance {
     }
     if (
       route !== undefined &&
-      req.method === 'POST' &&
+      (req.method === 'POST' || req.method === 'PUT') &&
       !isJson(req.headers['content-type'])
     ) {
       return send(reply, 415, 'send the body as application/json');
@@ -135,7 +174,7 @@ export function buildApp(options: IAppOptions): FastifyInstance {
   });
 
   const addRoute = (
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     url: string,
     handler: (req: FastifyRequest, reply: FastifyReply) => unknown
   ) => {
@@ -191,7 +230,28 @@ export function buildApp(options: IAppOptions): FastifyInstance {
     send(reply, 426, 'open /ws as a WebSocket')
   );
 
-  return app;
+  const routesApi: IModuleRoutes = {
+    add(method, url, handler) {
+      addRoute(method, url, (req, reply) =>
+        handler(req, reply, identities.get(req)!)
+      );
+    },
+    check<T>(
+      validate: ValidateFunction<T>,
+      value: unknown,
+      reply: FastifyReply,
+      what = 'the body'
+    ): value is T {
+      if (validate(value)) {
+        return true;
+      }
+      send(reply, 400, describeAjvError(validate.errors, what));
+      return false;
+    },
+    fail: send
+  };
+
+  return { app, routes: routesApi };
 }
 
 function isJson(contentType: string | undefined): boolean {

@@ -12,11 +12,19 @@ export const ERROR_CODES: Record<number, string> = {
   404: 'not_found',
   405: 'method_not_allowed',
   408: 'request_timeout',
+  409: 'conflict',
+  410: 'gone',
+  412: 'precondition_failed',
   413: 'too_large',
   415: 'unsupported_media_type',
+  422: 'unprocessable',
   426: 'upgrade_required',
+  429: 'too_many_requests',
   431: 'headers_too_large',
-  500: 'internal'
+  500: 'internal',
+  502: 'bad_gateway',
+  503: 'unavailable',
+  504: 'gateway_timeout'
 };
 
 /** The body of an error answer. */
