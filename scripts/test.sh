@@ -13,6 +13,22 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 scripts/setup.sh --test || { echo "setup failed"; exit 1; }
 
+# The real servers (Ceph RGW, the HTCondor pool, Spark) start once, now, in the background and in
+# parallel with lint and the unit tests; every test that needs one calls its idempotent `start`,
+# which then only waits for it. They stop when the tests end (a lease: only if nobody else holds
+# the pool).
+RIGLOG=$ROOT/.cache/rigs-log; mkdir -p "$RIGLOG"
+scripts/rigs/ceph-rgw.sh start >"$RIGLOG/rgw.log" 2>&1 &
+scripts/rigs/htcondor.sh start --lease $$ >"$RIGLOG/htcondor.log" 2>&1 &
+scripts/rigs/spark.sh start --lease $$ >"$RIGLOG/spark.log" 2>&1 &
+stop_rigs() {
+  wait 2>/dev/null
+  scripts/rigs/spark.sh stop --lease $$ >>"$RIGLOG/spark.log" 2>&1
+  scripts/rigs/htcondor.sh stop --lease $$ >>"$RIGLOG/htcondor.log" 2>&1
+  scripts/rigs/ceph-rgw.sh stop >>"$RIGLOG/rgw.log" 2>&1
+}
+trap stop_rigs EXIT
+
 status=0
 run() { # name command...
   local name=$1; shift

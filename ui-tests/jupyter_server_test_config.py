@@ -4,7 +4,9 @@ Used by scripts/start-test-lab.sh. Galata's helper sets port 8888, no token, no 
 and exposes the app to the in-page test API; never use this configuration in production.
 """
 
+import json
 import os
+import re
 from pathlib import Path
 from tempfile import mkdtemp
 
@@ -22,5 +24,30 @@ c.ServerApp.root_dir = mkdtemp(prefix="mlinfn-ui-tests-")
 # server's environment) reporting this server's kernels as GPU processes, and a short
 # idle-GPU-holder time.
 _fixtures = Path(__file__).resolve().parent / "fixtures"
-c.MlinfnLab.bridge_config = str(_fixtures / "bridge-config.json")
+
+
+def _bridge_config() -> str:
+    """fixtures/bridge-config.json plus each feature's `bridge-config.<feature>.json` section.
+
+    Feature fixtures name the real servers that scripts/start-test-lab.sh started (RGW, the
+    HTCondor pool, Spark) through `${VAR}` placeholders, filled in here from the environment;
+    a fixture whose variables are missing is left out, with a line saying why.
+    """
+    config = json.loads((_fixtures / "bridge-config.json").read_text())
+    for part in sorted(_fixtures.glob("bridge-config.*.json")):
+        text = part.read_text()
+        missing = sorted(set(re.findall(r"\$\{(\w+)\}", text)) - set(os.environ))
+        if missing:
+            print(f"[ui-tests] {part.name} left out: {', '.join(missing)} not set", flush=True)
+            continue
+        text = re.sub(r"\$\{(\w+)\}", lambda m: os.environ[m.group(1)], text)
+        section = json.loads(text)
+        section.pop("$schema", None)
+        config.update(section)
+    target = Path(mkdtemp(prefix="mlinfn-ui-bridge-")) / "bridge-config.json"
+    target.write_text(json.dumps(config, indent=2))
+    return str(target)
+
+
+c.MlinfnLab.bridge_config = _bridge_config()
 os.environ["PATH"] = f"{_fixtures}{os.pathsep}{os.environ.get('PATH', '')}"

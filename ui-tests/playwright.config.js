@@ -36,7 +36,8 @@ module.exports = {
   webServer: {
     command: 'bash ../scripts/start-test-lab.sh',
     url: `http://localhost:${port}/lab`,
-    timeout: 120000,
+    // The lab waits for the rigs (RGW, HTCondor, Spark): scripts/test.sh starts them early.
+    timeout: 300000,
     reuseExistingServer: !process.env.CI,
     stdout: 'pipe',
     stderr: 'pipe'
