@@ -10,18 +10,21 @@ import type {
   BridgeConfig,
   BridgeLimits,
   CollabConfig,
+  DataConfig,
   MetricsConfig
 } from './schema-types';
 
 /** A config with every default filled in. */
 export type ResolvedConfig = Required<
-  Omit<BridgeConfig, '$schema' | 'limits' | 'metrics' | 'collab'>
+  Omit<BridgeConfig, '$schema' | 'limits' | 'metrics' | 'collab' | 'data'>
 > & {
   limits: Required<BridgeLimits>;
   /** The monitor's section, as written: its module fills in its own defaults. */
   metrics: MetricsConfig;
   /** collab: the room server's section as written, if any (src/collab fills in its defaults). */
   collab?: CollabConfig;
+  /** data: the storage section as written, if any (src/data fills in its defaults). */
+  data?: DataConfig;
 };
 
 /** A config that cannot be used; its message names the offending key. */
@@ -62,7 +65,8 @@ export function resolveConfig(
     ticketMaxAgeSeconds: valid.ticketMaxAgeSeconds!,
     systemIntervalSeconds: valid.systemIntervalSeconds!,
     metrics: valid.metrics ?? {},
-    collab: valid.collab // collab
+    collab: valid.collab, // collab
+    data: valid.data // data
   };
 }
 

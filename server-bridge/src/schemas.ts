@@ -8,6 +8,8 @@ import addFormats from 'ajv-formats';
 import bridgeConfigSchema from '../../schema/bridge-config.schema.json';
 // collab: the room server's config section.
 import collabConfigSchema from '../../schema/collab-config.schema.json';
+// data: storage endpoints, cache, mounts.
+import dataConfigSchema from '../../schema/data-config.schema.json';
 import kernelsSchema from '../../schema/kernels.schema.json';
 import logRequestSchema from '../../schema/log-request.schema.json';
 import metricsConfigSchema from '../../schema/metrics-config.schema.json';
@@ -68,6 +70,7 @@ export const validateConfig: ValidateFunction<BridgeConfig> = new Ajv({
   // Each feature's config section is its own schema, referred to by $id.
   .addSchema(metricsConfigSchema)
   .addSchema(collabConfigSchema) // collab
+  .addSchema(dataConfigSchema) // data
   .compile<BridgeConfig>(bridgeConfigSchema);
 
 /**
