@@ -9,6 +9,7 @@ import { describeAjvError, validateConfig } from './schemas';
 import type {
   BridgeConfig,
   BridgeLimits,
+  BurstConfig,
   CollabConfig,
   DataConfig,
   MetricsConfig
@@ -16,7 +17,10 @@ import type {
 
 /** A config with every default filled in. */
 export type ResolvedConfig = Required<
-  Omit<BridgeConfig, '$schema' | 'limits' | 'metrics' | 'collab' | 'data'>
+  Omit<
+    BridgeConfig,
+    '$schema' | 'limits' | 'metrics' | 'collab' | 'data' | 'burst'
+  >
 > & {
   limits: Required<BridgeLimits>;
   /** The monitor's section, as written: its module fills in its own defaults. */
@@ -25,6 +29,8 @@ export type ResolvedConfig = Required<
   collab?: CollabConfig;
   /** data: the storage section as written, if any (src/data fills in its defaults). */
   data?: DataConfig;
+  /** burst: the jobs section as written, if any (src/burst fills in its defaults). */
+  burst?: BurstConfig;
 };
 
 /** A config that cannot be used; its message names the offending key. */
@@ -66,7 +72,8 @@ export function resolveConfig(
     systemIntervalSeconds: valid.systemIntervalSeconds!,
     metrics: valid.metrics ?? {},
     collab: valid.collab, // collab
-    data: valid.data // data
+    data: valid.data, // data
+    burst: valid.burst // burst
   };
 }
 

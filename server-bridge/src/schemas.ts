@@ -10,6 +10,9 @@ import bridgeConfigSchema from '../../schema/bridge-config.schema.json';
 import collabConfigSchema from '../../schema/collab-config.schema.json';
 // data: storage endpoints, cache, mounts.
 import dataConfigSchema from '../../schema/data-config.schema.json';
+// burst: backends and limits (the config refers to the job request's definitions).
+import burstConfigSchema from '../../schema/burst-config.schema.json';
+import burstJobRequestSchema from '../../schema/burst-job-request.schema.json';
 import kernelsSchema from '../../schema/kernels.schema.json';
 import logRequestSchema from '../../schema/log-request.schema.json';
 import metricsConfigSchema from '../../schema/metrics-config.schema.json';
@@ -71,6 +74,8 @@ export const validateConfig: ValidateFunction<BridgeConfig> = new Ajv({
   .addSchema(metricsConfigSchema)
   .addSchema(collabConfigSchema) // collab
   .addSchema(dataConfigSchema) // data
+  .addSchema(burstConfigSchema) // burst
+  .addSchema(burstJobRequestSchema) // burst
   .compile<BridgeConfig>(bridgeConfigSchema);
 
 /**
