@@ -371,19 +371,27 @@ export class Room {
       return;
     }
     this._epoch = newEpoch();
-    await this._deps.store.ensure(this._dir);
-    await writeMeta(this._dir, this._meta());
-    await writeBase(this._dir, disk.content);
     this._setBase(disk.content, disk.hash, disk.mtimeMs);
-    const seed = baseRecord(disk.hash, Y.encodeStateAsUpdate(doc));
-    this._writer = await LogWriter.create(
-      this._logFile(),
-      this._header(seed.length),
-      [seed]
-    );
-    this._snapshotBytes = seed.length;
+    const update = Y.encodeStateAsUpdate(doc);
     this._attachDoc(doc);
-    this._log.info({ epoch: this._epoch }, 'room seeded from the file');
+    // The first clients get the file's content now, from the update the log's seed record is
+    // made of (encoded once), while the seed is written. Nothing a client sends is relayed or
+    // acknowledged before the log exists (`_commitNext` waits for the writer), and a crash
+    // before the seed is durable only means a new epoch from the same file on the next load.
+    this._fullState = syncStep2(update);
+    void this._exclusive(async () => {
+      const seed = baseRecord(disk.hash, update);
+      await this._deps.store.ensure(this._dir);
+      const [, , writer] = await Promise.all([
+        writeMeta(this._dir, this._meta()),
+        writeBase(this._dir, disk.content),
+        LogWriter.create(this._logFile(), this._header(seed.length), [seed])
+      ]);
+      this._writer = writer;
+      this._snapshotBytes = seed.length;
+      this._log.info({ epoch: this._epoch }, 'room seeded from the file');
+      this._commitNext();
+    }).catch(err => this._fail(err as Error));
   }
 
   /** A log exists: replay it, then merge what changed on disk since the last save. */

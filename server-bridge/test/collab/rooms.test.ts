@@ -213,6 +213,44 @@ describe('sync, awareness and durability', () => {
     }
   });
 
+  it('serves the file while the seed is written, but relays and acks no edit before the log exists', async () => {
+    await start();
+    let created = 0;
+    const original = LogWriter.create;
+    const spy = jest
+      .spyOn(LogWriter, 'create')
+      .mockImplementation(async (...args: Parameters<typeof original>) => {
+        await sleep(300);
+        const writer = await original.apply(LogWriter, args);
+        created ||= Date.now();
+        return writer;
+      });
+    try {
+      const a = client();
+      const b = client();
+      await a.synced();
+      await b.synced();
+      expect(created).toBe(0); // served before the seed is durable
+      let seenAt = 0;
+      b.doc.on('update', () => {
+        seenAt ||= Date.now();
+      });
+      a.doc.getText('source').insert(0, 'early ');
+      await waitFor(() => b.text.startsWith('early '), 'the relay');
+      await waitFor(() => a.allDurable, 'the durability ack');
+      expect(created).toBeGreaterThan(0);
+      expect(seenAt).toBeGreaterThanOrEqual(created);
+    } finally {
+      spy.mockRestore();
+    }
+    // The seed and the edit are in the log: a restart neither loses nor duplicates them.
+    await restart();
+    const c = client();
+    await c.synced();
+    expect(c.text).toBe(`early ${CONTENT}`);
+    expect(c.epochs[0].epoch).toBe(clients[0].epochs[0].epoch);
+  });
+
   it('never serves a sync before the file is loaded', async () => {
     let readDone = 0;
     const agent = fsFileAgent(root, { readDelayMs: 300 });
