@@ -924,8 +924,11 @@ export class Room {
       batch.ready = true;
       this._commitNext();
     };
+    // Group commit without a fixed delay: with no fsync in flight a batch is written as soon as
+    // this turn of the event loop ends; while one is in flight, whatever arrives waits for it
+    // and goes out together in the next. `groupCommitMs` adds a wait, for sites on slow disks.
     const window = this._deps.config.groupCommitMs;
-    if (window > 0) {
+    if (window > 0 && this._inflight) {
       this._commitTimer = setTimeout(seal, window);
     } else {
       setImmediate(seal);

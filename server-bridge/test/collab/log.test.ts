@@ -244,7 +244,7 @@ describe('the collab config section', () => {
     expect(collab).toMatchObject({
       enabled: true,
       stateSubdir: 'collab',
-      groupCommitMs: 5,
+      groupCommitMs: 0,
       heartbeatSeconds: 15,
       idleUnloadSeconds: 300,
       saveDebounceMs: 10

@@ -251,6 +251,38 @@ describe('sync, awareness and durability', () => {
     expect(c.epochs[0].epoch).toBe(clients[0].epochs[0].epoch);
   });
 
+  it('group commit: edits that arrive during an fsync share the next one, none is lost', async () => {
+    await start({ groupCommitMs: 0 });
+    const a = client();
+    const b = client();
+    await a.synced();
+    await b.synced();
+    const batches: number[] = [];
+    const original = LogWriter.prototype.append;
+    const spy = jest
+      .spyOn(LogWriter.prototype, 'append')
+      .mockImplementation(async function (this: LogWriter, records) {
+        batches.push(records.length);
+        await sleep(100);
+        await original.call(this, records);
+      });
+    try {
+      const text = a.doc.getText('source');
+      text.insert(0, '0');
+      // The first edit's fsync is now in flight: the next 19 arrive while it runs.
+      await waitFor(() => batches.length === 1, 'the first fsync');
+      for (let i = 1; i < 20; i++) {
+        text.insert(text.length, String(i % 10));
+      }
+      await waitFor(() => a.allDurable, 'every edit durable');
+      await waitFor(() => b.text === text.toString(), 'every edit relayed');
+      expect(batches.reduce((n, k) => n + k, 0)).toBe(20);
+      expect(batches.length).toBeLessThan(20);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('never serves a sync before the file is loaded', async () => {
     let readDone = 0;
     const agent = fsFileAgent(root, { readDelayMs: 300 });
