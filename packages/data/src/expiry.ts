@@ -1,14 +1,16 @@
+import type { DataPresignResponse } from '@mlinfn/common';
 import { formatDuration } from '@mlinfn/common';
 import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 
 /**
- * Why a link's expiry is shorter than the one asked for:
+ * Why a link's expiry is shorter than the one asked for (the bridge's `cappedBy`):
  *
- * - `sigv4`: SigV4 pre-signed URLs live at most 7 days;
+ * - `sigv4-7-days`: SigV4 pre-signed URLs live at most 7 days;
  * - `credentials`: the link is signed with temporary (STS) keys, and dies with them;
+ * - `config`: the endpoint's configured longest link;
  * - `null`: not capped.
  */
-export type ExpiryCap = 'sigv4' | 'credentials' | null;
+export type ExpiryCap = NonNullable<DataPresignResponse['cappedBy']> | null;
 
 /**
  * The expiry of a pre-signed link as the bridge granted it.
@@ -52,6 +54,20 @@ export interface IExpiryText {
 }
 
 /**
+ * The expiry of a link from the bridge's answer and the lifetime asked for.
+ */
+export function linkExpiry(
+  answer: DataPresignResponse,
+  requestedSeconds: number
+): ILinkExpiry {
+  return {
+    requestedSeconds,
+    expiresAt: answer.expiresAt,
+    cappedBy: answer.cappedBy ?? null
+  };
+}
+
+/**
  * Describe the real expiry of a link, and why it was capped.
  *
  * @param expiry - The expiry the bridge granted.
@@ -73,7 +89,7 @@ export function describeExpiry(
     : trans.__('Valid for %1 (until %2)', formatDuration(left), at);
   let capNote: string | null = null;
   const asked = formatDuration(expiry.requestedSeconds);
-  if (expiry.cappedBy === 'sigv4') {
+  if (expiry.cappedBy === 'sigv4-7-days') {
     capNote = trans.__(
       'Shorter than the %1 asked for: pre-signed links live at most 7 days.',
       asked
@@ -81,6 +97,11 @@ export function describeExpiry(
   } else if (expiry.cappedBy === 'credentials') {
     capNote = trans.__(
       'Shorter than the %1 asked for: the link is signed with temporary keys from your login, and stops working when they expire.',
+      asked
+    );
+  } else if (expiry.cappedBy === 'config') {
+    capNote = trans.__(
+      'Shorter than the %1 asked for: this storage endpoint is configured for shorter links.',
       asked
     );
   }

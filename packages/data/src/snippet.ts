@@ -39,13 +39,24 @@ export type SnippetSource =
  * The file types a snippet knows how to read.
  */
 export type FileKind =
-  'csv' | 'tsv' | 'parquet' | 'json' | 'jsonl' | 'root' | 'text' | 'binary';
+  | 'csv'
+  | 'tsv'
+  | 'parquet'
+  | 'json'
+  | 'jsonl'
+  | 'root'
+  | 'text'
+  | 'folder'
+  | 'binary';
 
 /**
  * The file type of a key or path, from its extension (a trailing `.gz`, `.bz2`, `.zst` or
  * `.xz` is looked through: pandas decompresses by extension).
  */
 export function fileKind(name: string): FileKind {
+  if (name.endsWith('/')) {
+    return 'folder';
+  }
   const base = (name.split('/').pop() ?? '').toLowerCase();
   const parts = base.split('.');
   if (parts.length > 2 && Private.COMPRESSED.has(parts[parts.length - 1])) {
@@ -173,6 +184,14 @@ namespace Private {
           `file = uproot.open(${target})`,
           'file.classnames()'
         ];
+      case 'folder':
+        return remote
+          ? [
+              'import fsspec',
+              '',
+              `fsspec.open(${target}).fs.ls(${target})[:100]`
+            ]
+          : ['import os', '', `sorted(os.listdir(${target}))[:100]`];
       case 'text':
         return remote
           ? [

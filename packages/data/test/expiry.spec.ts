@@ -1,4 +1,4 @@
-import { describeExpiry } from '../src/expiry';
+import { describeExpiry, linkExpiry } from '../src/expiry';
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 const fmt = (ms: number) => new Date(ms).toISOString();
@@ -40,7 +40,7 @@ describe('describeExpiry', () => {
       {
         requestedSeconds: 30 * 86400,
         expiresAt: NOW + 7 * 86400_000,
-        cappedBy: 'sigv4'
+        cappedBy: 'sigv4-7-days'
       },
       NOW,
       undefined,
@@ -49,6 +49,29 @@ describe('describeExpiry', () => {
     expect(text.summary).toMatch(/^Valid for 7 d /);
     expect(text.capNote).toBe(
       'Shorter than the 30 d asked for: pre-signed links live at most 7 days.'
+    );
+  });
+
+  it('says the endpoint caps links, and reads the bridge answer', () => {
+    const text = describeExpiry(
+      linkExpiry(
+        {
+          url: 'u',
+          method: 'GET',
+          expiresAt: NOW + 3600_000,
+          expiresSeconds: 3600,
+          cappedBy: 'config',
+          signedWith: 'session'
+        },
+        86400
+      ),
+      NOW,
+      undefined,
+      fmt
+    );
+    expect(text.summary).toMatch(/^Valid for 1 h /);
+    expect(text.capNote).toBe(
+      'Shorter than the 1 d asked for: this storage endpoint is configured for shorter links.'
     );
   });
 

@@ -14,7 +14,8 @@ describe('fileKind', () => {
     ['image.png', 'binary'],
     ['README', 'binary'],
     ['dir.csv/blob', 'binary'],
-    ['archive.gz', 'binary']
+    ['archive.gz', 'binary'],
+    ['/mnt/data/', 'folder']
   ])('%s is %s', (name, kind) => {
     expect(fileKind(name)).toBe(kind);
   });
@@ -43,6 +44,13 @@ describe('makeSnippet', () => {
     expect(code).toContain('import uproot');
     expect(code).toContain('uproot.open(path)');
     expect(code).not.toContain('stage(');
+  });
+
+  it('lists a mounted folder', () => {
+    const code = makeSnippet({ kind: 'mount', path: '/mnt/nfs/' });
+    expect(code).toBe(
+      'path = "/mnt/nfs/"\n\nimport os\n\nsorted(os.listdir(path))[:100]'
+    );
   });
 
   it('reads parquet, JSON lines and TSV from a pre-signed URL with pandas', () => {
