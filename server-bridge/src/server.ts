@@ -7,6 +7,8 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { AuthMode } from './auth/authenticate';
+// burst: cells run on HTCondor, Spark or a local process.
+import { createBurstModule } from './burst/index';
 // collab: the room server and the document layer it saves through.
 import { createCollabModule, ICollabModule } from './collab/index';
 import { resolveCollabConfig } from './collab/config';
@@ -17,6 +19,8 @@ import {
   IContentsEventStream
 } from './collab/document/index';
 import type { ResolvedConfig } from './config';
+// data: S3 endpoints, the staging cache, mounts, the kernel API.
+import { createDataModule, DATA_CHANNEL, IDataModule } from './data/index';
 import { buildApp, IModuleRoutes } from './http/app';
 import { createJupyterClient, IJupyterClient } from './jupyter/client';
 import { createLogger } from './logging';
@@ -58,6 +62,8 @@ export interface IBridge {
   hub: Hub;
   /** collab: the room server (`/collab/<room>`). */
   collab: ICollabModule;
+  /** data: storage endpoints, staging cache, mounts. */
+  data: IDataModule;
   logger: Logger;
   /** Present in proxy mode when the server URL is known. */
   jupyter?: IJupyterClient;
@@ -120,6 +126,17 @@ export function createBridge(options: IBridgeOptions): IBridge {
     mode.kind === 'proxy' && options.serverUrl
       ? createJupyterClient(options.serverUrl, mode.policy.secret)
       : undefined;
+  // burst: REST routes under /api/burst, job states and logs on the `burst` channel.
+  const burst = createBurstModule({
+    config: config.burst,
+    stateDir: config.stateDir,
+    rootDir,
+    logger,
+    routes,
+    hub,
+    collab,
+    serverUrl: options.serverUrl
+  });
   // Standalone, there is no Jupyter server to ask: the monitor shows the host and GPUs only.
   const listKernels = jupyter
     ? () => jupyter.listKernels()
@@ -133,16 +150,27 @@ export function createBridge(options: IBridgeOptions): IBridge {
     paths: options.metricsPaths
   });
   hub.registerChannel(METRICS_CHANNEL, monitor.channel);
+  // data: REST routes under /api/data, staging progress on the `data` channel.
+  const data = createDataModule({
+    config: config.data,
+    stateDir: config.stateDir,
+    logger,
+    routes,
+    publish: (channel, payload) => hub.publish(channel, payload)
+  });
+  hub.registerChannel(DATA_CHANNEL, data.channel);
 
   return {
     app,
     routes,
     hub,
     collab,
+    data,
     logger,
     jupyter,
     async start() {
       let address: string;
+      await data.start(); // data: the cache index before the first request
       if ('path' in listen) {
         await removeStaleSocket(listen.path);
         await app.listen({ path: listen.path });
@@ -155,6 +183,7 @@ export function createBridge(options: IBridgeOptions): IBridge {
         address = `${info.address}:${info.port}`;
       }
       monitor.start();
+      await burst.start(); // burst: the job store, then reconcile with the backends
       // collab: Jupyter's contents events (saves, renames, deletions) move and refresh rooms.
       if (mode.kind === 'proxy' && options.serverUrl && collab.enabled) {
         contentsEvents = createContentsEventStream({
@@ -172,9 +201,11 @@ export function createBridge(options: IBridgeOptions): IBridge {
     async close() {
       stopSystem();
       monitor.stop();
+      await burst.close(); // burst: stop polling; jobs go on and are found again
       // collab: flush every room's log, save every room, close its sockets (1001).
       contentsEvents?.close();
       await collab.close();
+      await data.close(); // data: downloads stop resumable, kernel API closes
       await hub.close();
       await app.close();
       if ('path' in listen) {

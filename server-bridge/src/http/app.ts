@@ -56,7 +56,8 @@ export interface IModuleRoutes {
   add(
     method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     url: string,
-    handler: ModuleRouteHandler
+    handler: ModuleRouteHandler,
+    options?: IModuleRouteOptions
   ): void;
   /**
    * Validate a body (or query) with an ajv validator; on failure answer 400 with the reason
@@ -70,6 +71,15 @@ export interface IModuleRoutes {
   ): value is T;
   /** Answer `{"error", "reason"}` with a status. */
   fail(reply: FastifyReply, status: number, reason: string): FastifyReply;
+}
+
+/** How a module route differs from the JSON default. */
+export interface IModuleRouteOptions {
+  /**
+   * The route takes an `application/octet-stream` body (a Buffer in `req.body`) of at most
+   * this many bytes, instead of JSON (data: upload parts sent through the bridge).
+   */
+  binaryBodyLimit?: number;
 }
 
 /** The HTTP app and the way modules add routes to it. */
@@ -105,6 +115,12 @@ export function buildApp(options: IAppOptions): IBridgeApp {
   });
   // Only JSON bodies: without the text/plain parser every other type is refused with 415.
   app.removeContentTypeParser('text/plain');
+  // Binary bodies, only for the routes that ask for them (the onRequest hook refuses the rest).
+  app.addContentTypeParser(
+    'application/octet-stream',
+    { parseAs: 'buffer' },
+    (_req, body, done) => done(null, body)
+  );
 
   const send = (reply: FastifyReply, status: number, reason: string) =>
     reply.code(status).type('application/json').send(errorBody(status, reason));
@@ -122,12 +138,20 @@ export function buildApp(options: IAppOptions): IBridgeApp {
       }
       identities.set(req, result.identity);
     }
+    const binary = (req.routeOptions.config as { binaryBody?: boolean })
+      ?.binaryBody;
     if (
       route !== undefined &&
       (req.method === 'POST' || req.method === 'PUT') &&
-      !isJson(req.headers['content-type'])
+      !(binary ? isOctetStream : isJson)(req.headers['content-type'])
     ) {
-      return send(reply, 415, 'send the body as application/json');
+      return send(
+        reply,
+        415,
+        binary
+          ? 'send the body as application/octet-stream'
+          : 'send the body as application/json'
+      );
     }
   });
 
@@ -176,7 +200,8 @@ export function buildApp(options: IAppOptions): IBridgeApp {
   const addRoute = (
     method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     url: string,
-    handler: (req: FastifyRequest, reply: FastifyReply) => unknown
+    handler: (req: FastifyRequest, reply: FastifyReply) => unknown,
+    binaryBodyLimit?: number
   ) => {
     const methods = routes.get(url) ?? new Set<string>();
     methods.add(method);
@@ -187,6 +212,9 @@ export function buildApp(options: IAppOptions): IBridgeApp {
     app.route({
       method,
       url,
+      ...(binaryBodyLimit
+        ? { bodyLimit: binaryBodyLimit, config: { binaryBody: true } }
+        : {}),
       handler: async (req, reply) => handler(req, reply)
     });
   };
@@ -231,9 +259,12 @@ export function buildApp(options: IAppOptions): IBridgeApp {
   );
 
   const routesApi: IModuleRoutes = {
-    add(method, url, handler) {
-      addRoute(method, url, (req, reply) =>
-        handler(req, reply, identities.get(req)!)
+    add(method, url, handler, options) {
+      addRoute(
+        method,
+        url,
+        (req, reply) => handler(req, reply, identities.get(req)!),
+        options?.binaryBodyLimit
       );
     },
     check<T>(
@@ -252,6 +283,13 @@ export function buildApp(options: IAppOptions): IBridgeApp {
   };
 
   return { app, routes: routesApi };
+}
+
+function isOctetStream(contentType: string | undefined): boolean {
+  return (
+    (contentType ?? '').split(';')[0].trim().toLowerCase() ===
+    'application/octet-stream'
+  );
 }
 
 function isJson(contentType: string | undefined): boolean {

@@ -1,0 +1,246 @@
+/**
+ * Download one object into a file with parallel ranged GETs, each guarded by `If-Match` (a
+ * changed object answers 412: the caller starts over against the new version), hashing the
+ * bytes in order as soon as a prefix of the file is complete (read back from the file, so a
+ * resumed download hashes what an earlier run wrote too).
+ */
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { open, FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { DataError, storageError } from '../errors';
+import type { Verifier } from './verifier';
+
+/** The object changed while it was being downloaded. */
+export class ObjectChangedError extends Error {
+  constructor() {
+    super('the object changed while it was being staged');
+    this.name = 'ObjectChangedError';
+  }
+}
+
+export interface IDownloadOptions {
+  s3: S3Client;
+  bucket: string;
+  key: string;
+  etag: string;
+  size: number;
+  file: string;
+  chunkBytes: number;
+  connections: number;
+  /** Chunks already in the file (resume); filled in as chunks complete. */
+  done: Set<number>;
+  verifier: Verifier;
+  signal: AbortSignal;
+  /** Bytes newly received (for progress). */
+  onBytes(delta: number): void;
+  /** A chunk is fully written (for the resume record). */
+  onChunkDone(index: number): void;
+}
+
+/** Size of the pieces written to and hashed from the file. */
+const PIECE = 1024 * 1024;
+/** Attempts per chunk for transient failures. */
+const ATTEMPTS = 3;
+
+/**
+ * Download (the rest of) the object and hash all of it.
+ *
+ * @returns the verifier's mismatch sentence, or undefined when the copy is right.
+ */
+export async function downloadObject(
+  options: IDownloadOptions
+): Promise<string | undefined> {
+  const { size, chunkBytes, done } = options;
+  const chunks = Math.ceil(size / chunkBytes);
+  const fh = await open(options.file, done.size > 0 ? 'r+' : 'w', 0o600);
+  try {
+    if (done.size === 0) {
+      await fh.truncate(size);
+    }
+    let hashed = 0; // chunks hashed so far (the in-order cursor)
+    let next = 0;
+    let failure: unknown;
+    const wakers: Array<() => void> = [];
+    const wake = () => wakers.splice(0).forEach(w => w());
+    const waitForChange = () =>
+      new Promise<void>(resolve => wakers.push(resolve));
+    // Workers run ahead of the hash cursor by at most this many chunks (bounded read-back).
+    const window = options.connections * 2 + 2;
+
+    const worker = async () => {
+      while (failure === undefined) {
+        while (next < chunks && done.has(next)) {
+          next++;
+        }
+        if (next >= chunks) {
+          return;
+        }
+        if (next >= hashed + window) {
+          await waitForChange();
+          continue;
+        }
+        const index = next++;
+        try {
+          await fetchChunk(options, fh, index);
+        } catch (err) {
+          failure ??= err;
+          wake();
+          return;
+        }
+        done.add(index);
+        options.onChunkDone(index);
+        wake();
+      }
+    };
+
+    const hasher = async () => {
+      const buffer = Buffer.allocUnsafe(Math.min(PIECE, Math.max(size, 1)));
+      while (hashed < chunks) {
+        if (failure !== undefined) {
+          return;
+        }
+        if (!done.has(hashed)) {
+          await waitForChange();
+          continue;
+        }
+        const start = hashed * chunkBytes;
+        const end = Math.min(size, start + chunkBytes);
+        for (let pos = start; pos < end;) {
+          const length = Math.min(PIECE, end - pos);
+          const { bytesRead } = await fh.read(buffer, 0, length, pos);
+          if (bytesRead <= 0) {
+            throw new DataError(
+              500,
+              'the staged file is shorter than expected'
+            );
+          }
+          options.verifier.update(buffer.subarray(0, bytesRead));
+          pos += bytesRead;
+        }
+        hashed++;
+        wake();
+      }
+    };
+
+    const abort = () => {
+      failure ??= new DataError(499, 'the staging was cancelled');
+      wake();
+    };
+    options.signal.addEventListener('abort', abort, { once: true });
+    try {
+      const workers = Array.from(
+        { length: Math.max(1, options.connections) },
+        worker
+      );
+      await Promise.all([...workers, hasher()]);
+    } finally {
+      options.signal.removeEventListener('abort', abort);
+    }
+    if (failure !== undefined) {
+      throw failure;
+    }
+    return options.verifier.finish();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** GET one range into its place in the file, retrying transient failures. */
+async function fetchChunk(
+  options: IDownloadOptions,
+  fh: FileHandle,
+  index: number
+): Promise<void> {
+  const start = index * options.chunkBytes;
+  const end = Math.min(options.size, start + options.chunkBytes) - 1;
+  for (let attempt = 1; ; attempt++) {
+    let received = 0;
+    try {
+      const out = await options.s3.send(
+        new GetObjectCommand({
+          Bucket: options.bucket,
+          Key: options.key,
+          Range: `bytes=${start}-${end}`,
+          IfMatch: `"${options.etag}"`
+        }),
+        { abortSignal: options.signal }
+      );
+      const body = out.Body as Readable;
+      let pos = start;
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const flush = async () => {
+        if (pendingBytes === 0) {
+          return;
+        }
+        const data =
+          pending.length === 1
+            ? pending[0]
+            : Buffer.concat(pending, pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+        await writeAll(fh, data, pos);
+        pos += data.length;
+      };
+      for await (const piece of body) {
+        const buf = piece as Buffer;
+        if (received + buf.length > end - start + 1) {
+          throw new DataError(
+            502,
+            'the storage sent more bytes than asked for'
+          );
+        }
+        received += buf.length;
+        pending.push(buf);
+        pendingBytes += buf.length;
+        options.onBytes(buf.length);
+        if (pendingBytes >= PIECE) {
+          await flush();
+        }
+      }
+      await flush();
+      if (received !== end - start + 1) {
+        throw new DataError(502, 'the storage sent fewer bytes than asked for');
+      }
+      return;
+    } catch (err) {
+      options.onBytes(-received);
+      if (options.signal.aborted) {
+        throw new DataError(499, 'the staging was cancelled');
+      }
+      const e = err as {
+        name?: string;
+        $metadata?: { httpStatusCode?: number };
+      };
+      if (
+        e?.name === 'PreconditionFailed' ||
+        e?.$metadata?.httpStatusCode === 412
+      ) {
+        throw new ObjectChangedError();
+      }
+      const failure = storageError(err, 'downloading');
+      const transient = failure.status >= 500 || failure.status === 499;
+      if (!transient || attempt >= ATTEMPTS) {
+        throw failure;
+      }
+      await new Promise(resolve => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+async function writeAll(
+  fh: FileHandle,
+  data: Buffer,
+  position: number
+): Promise<void> {
+  let offset = 0;
+  while (offset < data.length) {
+    const { bytesWritten } = await fh.write(
+      data,
+      offset,
+      data.length - offset,
+      position + offset
+    );
+    offset += bytesWritten;
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * ajv validators for the data module's bodies and queries (schema/data-*.schema.json). Query
+ * values arrive as strings: their validators coerce numbers, in an ajv instance of their own so
+ * bodies are never coerced.
+ */
+import Ajv, { ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import objectQuerySchema from '../../../schema/data-object-query.schema.json';
+import objectsQuerySchema from '../../../schema/data-objects-query.schema.json';
+import presignRequestSchema from '../../../schema/data-presign-request.schema.json';
+import stageRequestSchema from '../../../schema/data-stage-request.schema.json';
+import uploadCompleteSchema from '../../../schema/data-upload-complete-request.schema.json';
+import uploadCreateSchema from '../../../schema/data-upload-create-request.schema.json';
+import uploadPartsSchema from '../../../schema/data-upload-parts-request.schema.json';
+import type {
+  DataObjectQuery,
+  DataObjectsQuery,
+  DataPresignRequest,
+  DataStageRequest,
+  DataUploadCompleteRequest,
+  DataUploadCreateRequest,
+  DataUploadPartsRequest
+} from '../schema-types';
+
+const bodies = new Ajv({ allErrors: false, strict: false });
+addFormats(bodies);
+const queries = new Ajv({
+  allErrors: false,
+  strict: false,
+  coerceTypes: true,
+  useDefaults: true
+});
+addFormats(queries);
+
+/** One validator per body and query. */
+export const dataValidators = {
+  objectsQuery: queries.compile<DataObjectsQuery>(
+    objectsQuerySchema
+  ) as ValidateFunction<DataObjectsQuery>,
+  objectQuery: queries.compile<DataObjectQuery>(
+    objectQuerySchema
+  ) as ValidateFunction<DataObjectQuery>,
+  presignRequest: bodies.compile<DataPresignRequest>(presignRequestSchema),
+  uploadCreate: bodies.compile<DataUploadCreateRequest>(uploadCreateSchema),
+  uploadParts: bodies.compile<DataUploadPartsRequest>(uploadPartsSchema),
+  uploadComplete:
+    bodies.compile<DataUploadCompleteRequest>(uploadCompleteSchema),
+  stageRequest: bodies.compile<DataStageRequest>(stageRequestSchema)
+};
