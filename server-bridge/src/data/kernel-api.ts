@@ -9,6 +9,7 @@ import {
   lstat,
   mkdir,
   mkdtemp,
+  readFile,
   rename,
   rm,
   unlink,
