@@ -442,10 +442,10 @@ test.describe('@mlinfn/collab with JupyterHub users', () => {
       await alice.notebook.setCell(0, 'code', 'x = 1  # alice, live');
       await expect(cellEditor(carol, 0)).toHaveText('x = 1  # alice, live');
 
-      // Edits that do reach her copy of the document are dropped by the room: a cell inserted
-      // from command mode (`b`, which the read-only view does not stop today) and a change
-      // made behind the UI's back (as a modified client would). The room tells carol (a
-      // warning in her notification centre), and alice never receives either.
+      // Changes that reach her copy of the document despite the read-only editors — a cell
+      // inserted from command mode (`b`) and a change made behind the UI's back (as a modified
+      // client would) — are undone on her side at once and dropped by the room. Both tell
+      // carol (warnings in her notification centre), and alice never receives either.
       await carol.keyboard.press('Escape');
       await carol.keyboard.press('b');
       await carol.evaluate(() => {
@@ -471,6 +471,15 @@ test.describe('@mlinfn/collab with JupyterHub users', () => {
         .toContain(
           `warning: ${file}: You can read this document but not edit it: your edits are not saved or shared. Reopen the document to see the shared version.`
         );
+      await expect(carol.locator(`${PANEL} .jp-Cell`)).toHaveCount(2);
+      await expect(cellEditor(carol, 1)).toHaveText('# second cell');
+      expect(
+        (
+          await carol.evaluate(() => (window as any).galata.getNotifications())
+        ).some((n: { message: string }) =>
+          n.message.includes(`${file}: your change was not kept.`)
+        )
+      ).toBe(true);
       await alice.notebook.setCell(0, 'code', 'x = 2  # alice, later');
       await expect(cellEditor(carol, 0)).toHaveText('x = 2  # alice, later');
       await expect(cellEditor(alice, 1)).toHaveText('# second cell');

@@ -328,6 +328,7 @@ export class Collaboration implements ICollaboration, ISharedDocumentSource {
     session.statusReceived.connect(this._onRoomStatus, this);
     session.reloadRequested.connect(this._onReloadRequested, this);
     session.awarenessChanged.connect(this._onAwareness, this);
+    session.editRefused.connect(this._onEditRefused, this);
     sharedModel.disposed.connect(() => this._forget(sharedModel));
     this._publishUser(session);
     this._publishDocuments();
@@ -446,6 +447,7 @@ export class Collaboration implements ICollaboration, ISharedDocumentSource {
     session.statusReceived.disconnect(this._onRoomStatus, this);
     session.reloadRequested.disconnect(this._onReloadRequested, this);
     session.awarenessChanged.disconnect(this._onAwareness, this);
+    session.editRefused.disconnect(this._onEditRefused, this);
     this._publishDocuments();
     this._sessionsChanged.emit();
     this._scheduleAwareness();
@@ -586,6 +588,25 @@ export class Collaboration implements ICollaboration, ISharedDocumentSource {
 
   private _onSessionState(): void {
     this._sessionsChanged.emit();
+  }
+
+  /**
+   * A read-only user's change was undone: say why, at most once in a while per document.
+   */
+  private _onEditRefused(session: CollabSession): void {
+    const now = Date.now();
+    if (now - (Private.refusedAt.get(session) ?? 0) < 10000) {
+      return;
+    }
+    Private.refusedAt.set(session, now);
+    const trans = this._trans;
+    const reason =
+      session.readOnly.reason ??
+      trans.__('You can read this shared document but not edit it.');
+    Notification.warning(
+      trans.__('%1: your change was not kept. %2', session.path, reason),
+      { autoClose: 8000 }
+    );
   }
 
   private _onAwareness(): void {
@@ -921,4 +942,9 @@ namespace Private {
    * Whether a widget was made read-only by this extension.
    */
   export const readOnlyState = new WeakMap<Widget, boolean>();
+
+  /**
+   * When each session last told its user that a change was not kept.
+   */
+  export const refusedAt = new WeakMap<CollabSession, number>();
 }

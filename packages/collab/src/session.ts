@@ -20,6 +20,7 @@ import { WebsocketProvider } from 'y-websocket';
 import { DurabilityTracker } from './models/durability';
 import { decideEpoch } from './models/epoch';
 import type { IAwarenessUser } from './models/identity';
+import { ReadOnlyGuard } from './models/guard';
 import { IReadOnlyDecision, readOnlyDecision } from './models/readonly';
 import { DocumentKind, encodeRoomName } from './models/roomname';
 import { ConnectionState, dotState, DotState } from './models/status';
@@ -79,6 +80,11 @@ export class CollabSession implements IDisposable {
 
     // Local edits are counted before the provider sends them (listeners run in order).
     ydoc.on('update', this._onDocUpdate);
+    // A read-only user's local changes are undone: the room would drop them anyway.
+    this._guard = new ReadOnlyGuard(ydoc);
+    this._guard.refused.connect(() => this._editRefused.emit(), this);
+    this._stateChanged.connect(this._updateGuard, this);
+    this._updateGuard();
 
     const settings = options.serverSettings;
     const serverUrl = URLExt.join(settings.wsUrl, ROOMS_PATH);
@@ -244,6 +250,13 @@ export class CollabSession implements IDisposable {
   }
 
   /**
+   * Emitted when a local change was undone because the document is read-only for this user.
+   */
+  get editRefused(): ISignal<this, void> {
+    return this._editRefused;
+  }
+
+  /**
    * Emitted when the connection, sync, durability or read-only state changes.
    */
   get stateChanged(): ISignal<this, void> {
@@ -368,6 +381,7 @@ export class CollabSession implements IDisposable {
     clearTimeout(this._lingerTimer);
     this._tickets.refreshed.disconnect(this._onTicketRefreshed, this);
     this.sharedModel.ydoc.off('update', this._onDocUpdate);
+    this._guard.dispose();
     if (!this.sharedModel.isDisposed) {
       this.sharedModel.awareness.off('change', this._onAwarenessChange);
     }
@@ -645,6 +659,12 @@ export class CollabSession implements IDisposable {
   private _lingering = false;
   private _lingerTimer: ReturnType<typeof setTimeout> | undefined;
   private _isDisposed = false;
+  private _updateGuard(): void {
+    this._guard.enabled = this.readOnly.readOnly;
+  }
+
+  private readonly _guard: ReadOnlyGuard;
+  private _editRefused = new Signal<this, void>(this);
   private _stateChanged = new Signal<this, void>(this);
   private _statusReceived = new Signal<this, CollabRoomStatus>(this);
   private _reloadRequested = new Signal<this, IReloadRequest>(this);
