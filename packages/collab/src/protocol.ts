@@ -1,50 +1,34 @@
 /**
  * The front end's side of the room protocol (docs/protocol.md, "Collaborative rooms"): the
- * message types and close codes of server-bridge/src/collab/protocol.ts, and the decoding of
+ * message types and close codes it shares with the bridge, and the decoding of
  * the bridge's own messages (durable 4, room-status 5, epoch 6) and the encoding of the
  * client's fresh ticket (7). Sync (0), awareness (1) and query-awareness (3) are y-websocket's.
  */
-import type { CollabEpochMessage, CollabRoomStatus } from '@mlinfn/common';
+import {
+  COLLAB_CLOSE_CODE,
+  COLLAB_MSG,
+  COLLAB_SYNC,
+  type CollabEpochMessage,
+  type CollabRoomStatus
+} from '@mlinfn/common';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 
 /**
- * Message types: the first var-uint of every binary frame.
+ * Message types: the first var-uint of every binary frame (schema/collab-protocol.constants.json,
+ * shared with the bridge).
  */
-export const MSG = {
-  sync: 0,
-  awareness: 1,
-  auth: 2,
-  queryAwareness: 3,
-  durable: 4,
-  roomStatus: 5,
-  epoch: 6,
-  ticket: 7
-} as const;
+export const MSG = COLLAB_MSG;
 
 /**
  * Sync sub-types (y-protocols/sync).
  */
-export const SYNC = { step1: 0, step2: 1, update: 2 } as const;
+export const SYNC = COLLAB_SYNC;
 
 /**
  * The close codes the rooms use.
  */
-export const CLOSE_CODE = {
-  goingAway: 1001,
-  protocol: 1002,
-  invalidData: 1007,
-  policy: 1008,
-  tooBig: 1009,
-  internal: 1011,
-  tryAgain: 1013,
-  ticketExpired: 4001,
-  unauthorized: 4401,
-  notFound: 4404,
-  staleEpoch: 4409,
-  unloadable: 4422,
-  unavailable: 4503
-} as const;
+export const CLOSE_CODE = COLLAB_CLOSE_CODE;
 
 /**
  * A decoded `durable` message.

@@ -26,6 +26,8 @@ export * from './widgets/status';
 export * from './widgets/statusitem';
 export * from './widgets/timeseries';
 export type * from './schema';
+// The collaborative rooms' wire constants, generated from schema/collab-protocol.constants.json.
+export { COLLAB_CLOSE_CODE, COLLAB_MSG, COLLAB_SYNC } from './schema';
 
 const plugins: JupyterFrontEndPlugin<any>[] = [clientPlugin, statusPlugin];
 

@@ -6,60 +6,22 @@
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import type { CollabEpochMessage, CollabRoomStatus } from '../schema-types';
+import {
+  COLLAB_CLOSE_CODE,
+  COLLAB_MSG,
+  COLLAB_SYNC,
+  type CollabEpochMessage,
+  type CollabRoomStatus
+} from '../schema-types';
 
-/** Message types. */
-export const MSG = {
-  /** y-protocols sync: step 1, step 2, update. */
-  sync: 0,
-  /** y-protocols awareness update. */
-  awareness: 1,
-  /** y-protocols auth (permission denied); the room never sends it. */
-  auth: 2,
-  /** y-websocket: "send me every awareness state" (client → room). */
-  queryAwareness: 3,
-  /** room → client: what of this connection's updates is durable in the log. */
-  durable: 4,
-  /** room → client: JSON room status (schema/collab-room-status.schema.json). */
-  roomStatus: 5,
-  /** room → client: JSON epoch (schema/collab-epoch.schema.json); reload means start over. */
-  epoch: 6,
-  /** client → room: a fresh ticket (var-string) before the current one expires. */
-  ticket: 7
-} as const;
+/** Message types (schema/collab-protocol.constants.json, shared with the front end). */
+export const MSG = COLLAB_MSG;
 
 /** Sync sub-types (y-protocols/sync). */
-export const SYNC = { step1: 0, step2: 1, update: 2 } as const;
+export const SYNC = COLLAB_SYNC;
 
 /** WebSocket close codes the rooms use. */
-export const CLOSE_CODE = {
-  /** The bridge shuts down; the client reconnects later. */
-  goingAway: 1001,
-  /** The client sent something that is not the protocol. */
-  protocol: 1002,
-  /** A message the room could not apply. */
-  invalidData: 1007,
-  /** Limits (connections per room or user). */
-  policy: 1008,
-  /** A message larger than maxMessageBytes. */
-  tooBig: 1009,
-  /** The room failed (its log could not be written); the client reconnects and resyncs. */
-  internal: 1011,
-  /** The client reads too slowly; it reconnects and resyncs. */
-  tryAgain: 1013,
-  /** The ticket expired without a refresh; the client reconnects with a fresh one. */
-  ticketExpired: 4001,
-  /** The ticket was replaced by one naming another user (permanent: 44xx). */
-  unauthorized: 4401,
-  /** The file does not exist or was deleted (permanent). */
-  notFound: 4404,
-  /** The client's document belongs to an older epoch: reload, never merge (permanent). */
-  staleEpoch: 4409,
-  /** The room could not load the file (permanent until the user reopens). */
-  unloadable: 4422,
-  /** The file could not be read now (storage trouble): the client retries. */
-  unavailable: 4503
-} as const;
+export const CLOSE_CODE = COLLAB_CLOSE_CODE;
 
 /** A complete message: its type, then what `write` writes. */
 function message(type: number, write: (e: encoding.Encoder) => void) {
