@@ -37,7 +37,7 @@ import {
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { IBridgeClient, TicketManager } from '@mlinfn/common';
+import { IBridgeClient } from '@mlinfn/common';
 import { Collaboration, IProviderFactory } from './collaboration';
 import { addCommands, CommandIDs } from './commands';
 import { collaboratorCursors } from './cursors';
@@ -46,7 +46,7 @@ import { awarenessUser } from './models/identity';
 import { parseShareLink, withoutShareParam } from './models/sharelink';
 import { CollabContentProvider } from './provider';
 import { normalizeSettings } from './settings';
-import { ICollaboration, ITicketSource, PROVIDER_ID } from './tokens';
+import { ICollaboration, PROVIDER_ID } from './tokens';
 import { UnavailableCollaboration } from './unavailable';
 import { CollabAvatars } from './widgets/avatars';
 import { CollaboratorsPanel } from './widgets/panel';
@@ -137,7 +137,7 @@ export const collabPlugin: JupyterFrontEndPlugin<ICollaboration> = {
       app,
       docManager,
       contents: app.serviceManager.contents,
-      tickets: Private.ticketsOf(client, tr),
+      tickets: client.tickets,
       factories: [notebookFactory, editorFactory].filter(
         (f): f is IProviderFactory => !!f
       ),
@@ -430,27 +430,5 @@ namespace Private {
       );
     }
     return null;
-  }
-
-  /**
-   * The client's ticket manager when it has one (`BridgeClient.tickets`); else one of our own.
-   */
-  export function ticketsOf(
-    client: IBridgeClient,
-    translator: ITranslator
-  ): ITicketSource {
-    const tickets = (client as { tickets?: ITicketSource }).tickets;
-    if (
-      tickets &&
-      typeof tickets.ticket === 'function' &&
-      typeof tickets.refresh === 'function' &&
-      tickets.refreshed
-    ) {
-      return tickets;
-    }
-    return new TicketManager({
-      serverSettings: client.serverSettings,
-      translator
-    });
   }
 }

@@ -29,24 +29,9 @@ export interface ICollabSettings {
 }
 
 /**
- * Where the tickets for the bridge come from (`TicketManager` of @mlinfn/common).
+ * Where the rooms' tickets come from (the bridge client's).
  */
-export interface ITicketSource {
-  /**
-   * A valid ticket (cached while young enough).
-   */
-  ticket(): Promise<string>;
-
-  /**
-   * A fresh ticket now.
-   */
-  refresh(): Promise<string>;
-
-  /**
-   * Emitted with each new ticket.
-   */
-  readonly refreshed: ISignal<unknown, string>;
-}
+export type { ITicketSource } from '@mlinfn/common';
 
 /**
  * The collaborative mode of a page: the shared documents, the people in them, and the mode.

@@ -24,6 +24,26 @@ export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
 export type ChannelHandler<T = unknown> = (payload: T, channel: string) => void;
 
 /**
+ * Where bridge tickets come from: cached while young enough, refreshed before they expire.
+ */
+export interface ITicketSource {
+  /**
+   * A valid ticket (cached while young enough).
+   */
+  ticket(): Promise<string>;
+
+  /**
+   * A fresh ticket now.
+   */
+  refresh(): Promise<string>;
+
+  /**
+   * Emitted with each new ticket.
+   */
+  readonly refreshed: ISignal<unknown, string>;
+}
+
+/**
  * The client of the mlinfn bridge: REST calls with tickets and the pushed channels.
  * There is one per page, provided by `@mlinfn/common:client`.
  */
@@ -47,6 +67,12 @@ export interface IBridgeClient extends IDisposable {
    * The identity the bridge verified on the WebSocket (`ready` message); `null` before.
    */
   readonly identity: BridgeIdentity | null;
+
+  /**
+   * The tickets this client calls the bridge with, for code that opens its own connections to
+   * the bridge (the collaborative rooms).
+   */
+  readonly tickets: ITicketSource;
 
   /**
    * Open the pushed-channels WebSocket if it is not open (subscribing opens it too).
