@@ -305,7 +305,12 @@ export class BurstForm extends Widget implements IBurstForm {
     }
 
     if (this._backendNote && backend) {
-      const parts = [backend.description ?? ''];
+      const description = (backend.description ?? '').trim();
+      const parts = [
+        description && !/[.!?]$/.test(description)
+          ? `${description}.`
+          : description
+      ];
       parts.push(
         backend.liveLogs === 'at-completion'
           ? trans.__('Its log arrives when the job ends.')
@@ -408,7 +413,7 @@ namespace Private {
       case 'spark':
         return trans.__('Spark');
       default:
-        return trans.__('this machine');
+        return trans.__('local process');
     }
   }
 

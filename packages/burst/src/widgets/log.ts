@@ -91,13 +91,15 @@ export class JobLogView extends Widget {
       this._header.textContent = trans.__('This job is no longer known.');
       return;
     }
-    const mode = logModeLabel(job, trans);
     const complete = this._model?.complete || !isActive(job);
     this._header.textContent = complete
-      ? trans.__('%1 · the job has ended', mode)
+      ? trans.__('The job has ended: this is its whole log.')
       : job.liveLogs === 'at-completion'
-        ? trans.__('%1: nothing to show until then.', mode)
-        : trans.__('%1 · following', mode);
+        ? trans.__(
+            '%1: nothing to show while it runs.',
+            logModeLabel(job, trans)
+          )
+        : trans.__('Following the log as it grows.');
     this._header.dataset.mode = job.liveLogs;
   }
 

@@ -74,14 +74,17 @@ export class JobsStatusItem extends Widget {
     const trans = this._trans;
     const active = this._jobs.active;
     const running = active.filter(j => j.state === 'running').length;
-    const waiting = active.length - running;
     const held = active.filter(j => j.state === 'held').length;
-    const parts = [trans._n('%1 job running', '%1 jobs running', running)];
-    if (waiting - held > 0) {
-      parts.push(trans.__('%1 queued', waiting - held));
+    const queued = active.length - running - held;
+    const parts: string[] = [];
+    if (running > 0) {
+      parts.push(trans._n('%1 job running', '%1 jobs running', running));
+    }
+    if (queued > 0) {
+      parts.push(trans._n('%1 job queued', '%1 jobs queued', queued));
     }
     if (held > 0) {
-      parts.push(trans.__('%1 held', held));
+      parts.push(trans._n('%1 job held', '%1 jobs held', held));
     }
     this._label.textContent = parts.join(', ');
     this.node.title = trans.__('Burst jobs: click to open the Jobs panel');
