@@ -191,8 +191,11 @@ export class DataApi {
   }
 
   private _get<T>(path: string, query?: object): Promise<T> {
+    // 'no-cache' still asks the bridge every time, but stops ServerConnection from appending
+    // its `?<timestamp>` cache buster, which the bridge's strict query schemas refuse.
     return this._client.request<T>(
-      query ? Private.withQuery(path, query) : path
+      query ? Private.withQuery(path, query) : path,
+      { cache: 'no-cache' }
     );
   }
 

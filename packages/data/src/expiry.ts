@@ -54,16 +54,26 @@ export interface IExpiryText {
 }
 
 /**
+ * The longest lifetime of a SigV4 pre-signed URL: 7 days.
+ */
+export const SIGV4_MAX_SECONDS = 7 * 86400;
+
+/**
  * The expiry of a link from the bridge's answer and the lifetime asked for.
  */
 export function linkExpiry(
   answer: DataPresignResponse,
   requestedSeconds: number
 ): ILinkExpiry {
+  // The bridge's schema takes at most 7 days, so a longer wish is clipped before it is sent:
+  // the cap is SigV4's even though the answer does not say so.
+  const clipped =
+    requestedSeconds > SIGV4_MAX_SECONDS &&
+    answer.expiresSeconds <= SIGV4_MAX_SECONDS;
   return {
     requestedSeconds,
     expiresAt: answer.expiresAt,
-    cappedBy: answer.cappedBy ?? null
+    cappedBy: answer.cappedBy ?? (clipped ? 'sigv4-7-days' : null)
   };
 }
 

@@ -8,6 +8,7 @@ import type {
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 import { DataApi } from './api';
+import { SIGV4_MAX_SECONDS } from './expiry';
 import { ListingModel } from './models/listing';
 import { MountsModel } from './models/mounts';
 import { StagingModel } from './models/staging';
@@ -299,7 +300,10 @@ export class DataModel implements IDisposable {
       bucket: listing.bucket,
       key: target,
       method,
-      expiresSeconds: Math.max(1, Math.min(604800, Math.round(expiresSeconds))),
+      expiresSeconds: Math.max(
+        1,
+        Math.min(SIGV4_MAX_SECONDS, Math.round(expiresSeconds))
+      ),
       ...(method === 'PUT' && this._selected?.contentType
         ? { contentType: this._selected.contentType }
         : {})

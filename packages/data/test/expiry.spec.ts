@@ -75,6 +75,18 @@ describe('describeExpiry', () => {
     );
   });
 
+  it('says SigV4 capped a wish longer than 7 days, clipped before it was sent', () => {
+    const answer = {
+      url: 'u',
+      method: 'GET' as const,
+      expiresAt: NOW + 7 * 86400_000,
+      expiresSeconds: 7 * 86400,
+      signedWith: 'session' as const
+    };
+    expect(linkExpiry(answer, 30 * 86400).cappedBy).toBe('sigv4-7-days');
+    expect(linkExpiry(answer, 7 * 86400).cappedBy).toBeNull();
+  });
+
   it('says when a link has expired', () => {
     const text = describeExpiry(
       { requestedSeconds: 60, expiresAt: NOW - 1000, cappedBy: null },

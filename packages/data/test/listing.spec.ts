@@ -67,6 +67,9 @@ describe('ListingModel', () => {
       '1000',
       '2000'
     ]);
+    // GETs ask with cache 'no-cache': fresh answers, without ServerConnection's cache-buster
+    // parameter (the bridge's query schemas refuse unknown parameters).
+    expect(bridge.request.mock.calls[0][1]).toEqual({ cache: 'no-cache' });
     expect(queries[0]).toMatchObject({
       bucket: 'physics',
       prefix: 'big/',

@@ -77,6 +77,9 @@ export class BrowserSection extends DataView {
     this.list.listing = listing;
     this.list.selectedKey = m.selectedKey;
     if (listing) {
+      if (document.activeElement !== this._filter) {
+        this._filter.value = listing.filter;
+      }
       head.append(this._breadcrumb(listing));
       this._renderFooter();
       return;

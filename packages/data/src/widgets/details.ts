@@ -30,7 +30,8 @@ export class DetailsSection extends DataView {
     const node = this.node;
     node.replaceChildren();
     const key = m.selectedKey;
-    this.setHidden(key === null);
+    // A class, not setHidden(): a hidden widget would stop rendering its updates.
+    this.toggleClass('jp-mod-empty', key === null);
     if (key === null) {
       return;
     }

@@ -38,7 +38,8 @@ export class UploadsSection extends DataView {
   render(): void {
     const uploads = this.model.uploads;
     const trans = this.trans;
-    this.setHidden(uploads.length === 0);
+    // A class, not setHidden(): a hidden widget would stop rendering its updates.
+    this.toggleClass('jp-mod-empty', uploads.length === 0);
     // Progress bars live as long as their upload: they update themselves.
     for (const [upload, bar] of this._bars) {
       if (!uploads.includes(upload)) {
