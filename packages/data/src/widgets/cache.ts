@@ -43,7 +43,8 @@ export class CacheSection extends DataView {
     const node = this.node;
     const active = staging.active;
     for (const [id, bar] of this._bars) {
-      if (!active.some(s => s.id === id && s.progress === bar.model)) {
+      const live = active.find(s => s.id === id && s.progress === bar.model);
+      if (!live || live.entry.state === 'failed') {
         bar.dispose();
         this._bars.delete(id);
       }
@@ -142,13 +143,23 @@ export class CacheSection extends DataView {
     item.dataset.id = s.id;
     item.dataset.key = s.entry.key;
     item.dataset.state = s.entry.state;
-    let bar = this._bars.get(s.id);
-    if (!bar || bar.model !== s.progress) {
-      bar?.dispose();
-      bar = new ProgressBar({ model: s.progress, translator: this.translator });
-      this._bars.set(s.id, bar);
+    if (s.entry.state === 'failed') {
+      // No bar for a staging that stopped: its rate and time left mean nothing now.
+      item.append(
+        Dom.el('div', 'jp-DataCache-name', Dom.basename(s.entry.key))
+      );
+    } else {
+      let bar = this._bars.get(s.id);
+      if (!bar || bar.model !== s.progress) {
+        bar?.dispose();
+        bar = new ProgressBar({
+          model: s.progress,
+          translator: this.translator
+        });
+        this._bars.set(s.id, bar);
+      }
+      item.append(bar.node);
     }
-    item.append(bar.node);
     const states: Record<string, string> = {
       queued: trans.__('waiting for a download slot'),
       downloading: trans.__('downloading'),
