@@ -50,6 +50,17 @@ done
 run "bridge (jest)" within server-bridge npx jest --json --outputFile="$RESULTS/jest-bridge.json"
 run "python + jupyterhub (pytest)" .venv/bin/python -m pytest tests -q \
   --junitxml="$RESULTS/pytest.xml"
+# Every benchmark at smoke size (bench/*.bench.mjs), so that none stops working unnoticed; the
+# figures are rough at this size and are not checked against their targets here.
+bench_smoke() {
+  local failed=0 f
+  for f in bench/*.bench.mjs; do
+    f=$(basename "$f" .bench.mjs)
+    node bench/run.mjs "$f" --smoke || { echo "[bench] $f --smoke failed"; failed=1; }
+  done
+  return $failed
+}
+run "benchmarks (smoke)" bench_smoke
 run "ui (galata)" within ui-tests env PLAYWRIGHT_JSON_OUTPUT_NAME="$RESULTS/galata.json" \
   npx playwright test --reporter=list,json
 
