@@ -65,7 +65,7 @@ import {
   writeBaseNext,
   writeMeta
 } from './store';
-import type { IDocumentAdapter, IFileAgent } from './types';
+import type { IDocumentAdapter, IFileAgent, IReconcileState } from './types';
 
 /** The origin of the transactions that replay the log. */
 const LOAD_ORIGIN = Symbol('collab-load');
@@ -661,6 +661,7 @@ export class Room {
     // Which of the sender's clients this update carries, to acknowledge them.
     const meta = Y.parseUpdateMeta(update);
     Y.applyUpdate(this._doc, update, conn);
+    this._adapter.reconcile?.(this._doc, this._reconcileState);
     this._deps.metrics.updates.inc({ source: 'client' });
     conn.seq++;
     this._scheduleAck(conn, [...meta.to.keys()]);
@@ -1418,6 +1419,8 @@ export class Room {
   private _doc!: Y.Doc;
   private _awareness!: awarenessProtocol.Awareness;
   private _writer?: LogWriter;
+  /** The adapter's memory between `reconcile` calls. */
+  private readonly _reconcileState: IReconcileState = { emptiedAt: 0 };
   private _checkQueued = false;
   /** The sync step 2 a client with an empty document gets (until the document changes). */
   private _fullState?: Uint8Array;

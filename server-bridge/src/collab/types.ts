@@ -8,7 +8,8 @@ export type {
   DocumentKind,
   IDiskState,
   IDocumentAdapter,
-  IFileAgent
+  IFileAgent,
+  IReconcileState
 } from './document/types';
 /** A contents event from the Jupyter server, as the server extension streams it. */
 export type { IContentsEvent } from './document/events';

@@ -190,6 +190,37 @@ describe('notebooks in a real bridge', () => {
     );
   });
 
+  it('when the last cell goes, the empty cell every open copy adds is kept once', async () => {
+    await start();
+    const a = openNotebook();
+    const b = openNotebook();
+    await a.client.synced();
+    await b.client.synced();
+    a.nb.deleteCellRange(0, a.nb.cells.length);
+    await waitFor(() => b.nb.cells.length === 0, 'b sees the notebook empty');
+    // What JupyterLab does in each copy that sees the last cell go: add an empty cell. b's
+    // comes before a's reached it.
+    b.client.provider.disconnect();
+    a.nb.insertCell(0, { cell_type: 'code', source: '' });
+    b.nb.insertCell(0, { cell_type: 'code', source: '' });
+    b.client.provider.connect();
+    await b.client.synced('resync');
+    await waitFor(
+      () =>
+        a.nb.cells.length === 1 &&
+        b.nb.cells.length === 1 &&
+        same(ids(a.nb), ids(b.nb)),
+      'one and the same cell on both sides'
+    );
+    await waitFor(async () => (await disk()).cells.length === 1, 'the file');
+    // One collaborator adding empty cells on purpose keeps them all.
+    a.nb.insertCell(1, { cell_type: 'code', source: '' });
+    a.nb.insertCell(2, { cell_type: 'markdown', source: '' });
+    await waitFor(() => b.nb.cells.length === 3, 'b sees three cells');
+    await sleep(200);
+    expect(a.nb.cells.length).toBe(3);
+  });
+
   it('opening and closing a notebook without edits never rewrites the file', async () => {
     const original = await readFile(path.join(root, 'nb.ipynb'));
     await start({ idleUnloadSeconds: 0.1 });

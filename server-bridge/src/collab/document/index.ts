@@ -78,7 +78,8 @@ export type {
   DocumentKind,
   IDiskState,
   IDocumentAdapter,
-  IFileAgent
+  IFileAgent,
+  IReconcileState
 } from './types';
 export { SERVER_EDIT_ORIGIN } from './types';
 export { DocumentError } from './errors';

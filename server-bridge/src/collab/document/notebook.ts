@@ -48,7 +48,7 @@ import {
   parseNotebook,
   writeNotebook
 } from './nbformat';
-import type { IDocumentAdapter } from './types';
+import type { IDocumentAdapter, IReconcileState } from './types';
 import { SERVER_EDIT_ORIGIN } from './types';
 
 /** Keys of a cell the merge handles by themselves; every other key is replaced when changed. */
@@ -126,8 +126,74 @@ export const notebookAdapter: IDocumentAdapter = {
       mergeNotebook(doc, baseNb, current.cells, diskNb)
     );
     return 'merged';
-  }
+  },
+
+  reconcile: reconcileNotebook
 };
+
+/** How long after a notebook lost its last cell concurrent default cells count as one. */
+const REFILL_WINDOW_MS = 10000;
+
+/**
+ * JupyterLab gives a notebook left without cells one empty cell, in every open copy of it:
+ * two collaborators who see the last cell go each add one. Such a refill is an empty,
+ * never-run cell inserted where its author saw no cell at all (nothing live on either side of
+ * it when it was made); when a notebook that emptied a moment ago holds several, from
+ * different collaborators, keep the first.
+ */
+function reconcileNotebook(doc: Y.Doc, state: IReconcileState): boolean {
+  const cells = doc.getArray<Y.Map<unknown>>('cells');
+  if (cells.length === 0) {
+    state.emptiedAt = Date.now();
+    return false;
+  }
+  if (!state.emptiedAt) {
+    return false;
+  }
+  if (Date.now() - state.emptiedAt > REFILL_WINDOW_MS) {
+    state.emptiedAt = 0;
+    return false;
+  }
+  const refills: number[] = [];
+  cells.forEach((cell, index) => {
+    if (isPristineCell(cell) && madeInEmptyNotebook(doc, cell)) {
+      refills.push(index);
+    }
+  });
+  if (refills.length < 2) {
+    return false;
+  }
+  serverEdit(doc, SERVER_EDIT_ORIGIN, () => {
+    for (const index of refills.slice(1).reverse()) {
+      cells.delete(index, 1);
+    }
+  });
+  return true;
+}
+
+/** Whether nothing was on either side of a cell when it was inserted (both neighbours gone). */
+function madeInEmptyNotebook(doc: Y.Doc, cell: Y.Map<unknown>): boolean {
+  const item = cell._item;
+  if (!item) {
+    return false;
+  }
+  const gone = (id: Y.ID | null) =>
+    id === null || Y.getItem(doc.store, id).deleted;
+  return gone(item.origin) && gone(item.rightOrigin);
+}
+
+/** An empty cell nobody has typed in or run: the one JupyterLab adds to an empty notebook. */
+function isPristineCell(cell: Y.Map<unknown>): boolean {
+  const source = cell.get('source');
+  const outputs = cell.get('outputs');
+  return (
+    (source instanceof Y.Text ? source.length : String(source ?? '').length) ===
+      0 &&
+    (outputs === undefined ||
+      (outputs instanceof Y.Array && outputs.length === 0)) &&
+    (cell.get('execution_count') ?? null) === null
+  );
+}
 
 /** Every cell carries a string id, and no two the same. */
 function idsUsable(cells: readonly ICellJSON[]): boolean {

@@ -46,6 +46,20 @@ export interface IDocumentAdapter {
     base: Uint8Array,
     disk: Uint8Array
   ): 'merged' | { conflict: Uint8Array };
+  /**
+   * After clients' updates: undo, as a server edit, what concurrent clients did twice that no
+   * one meant (JupyterLab adds an empty cell to a notebook left without cells, and every open
+   * copy does so on its own). Returns true when it edited the document.
+   *
+   * @param state - the room's memory of earlier calls.
+   */
+  reconcile?(doc: Y.Doc, state: IReconcileState): boolean;
+}
+
+/** What a room keeps between `reconcile` calls (opaque to the room). */
+export interface IReconcileState {
+  /** When the notebook was last seen without cells (ms), or 0. */
+  emptiedAt: number;
 }
 
 /** Every file operation under the root directory, made in a child process that can be killed. */
