@@ -51,7 +51,9 @@ CLIENT_CONFIG=$CLIENT/condor_config
 STATE=$RIG/state.env               # what `env` prints, written by a successful start
 LEASES=$RIG/leases                 # who uses the running pool: files named by PID, or "manual"
 CHROOT_PATH=/usr/sbin:/usr/bin:/sbin:/bin
-CHROOT_PKGS="minicondor python3"
+# python3 and what the burst runner needs on the execute side: a kernel (ipykernel,
+# jupyter_client via nbclient) and matplotlib for the plots the tests draw.
+CHROOT_PKGS="minicondor python3 python3-ipykernel python3-nbclient python3-matplotlib"
 
 log() { printf '[htcondor-rig] %s\n' "$*" >&2; }
 die() { printf '[htcondor-rig] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -147,7 +149,10 @@ ensure_debootstrap() {
 # The root is built in a temporary directory and renamed when complete, so an interrupted build
 # is never mistaken for a cached one.
 build_root() {
-  [ -f "$CHROOT/.mlinfn-rig-built" ] && return 0
+  if [ -f "$CHROOT/.mlinfn-rig-built" ]; then
+    ensure_root_pkgs
+    return 0
+  fi
   need_root
   ensure_debootstrap
   local tmp=$CHROOT.partial mirror version t0=$SECONDS d
@@ -179,10 +184,34 @@ build_root() {
   fi
   chroot "$tmp" /usr/sbin/useradd -m -s /bin/sh "$CUSER" 2>/dev/null || true
   umount "$tmp/proc"
+  echo "$CHROOT_PKGS" >"$tmp/.mlinfn-rig-pkgs"
   version=$(chroot "$tmp" /usr/bin/condor_version 2>/dev/null | head -n 1)
   echo "$version" >"$tmp/.mlinfn-rig-built"
   mv -T "$tmp" "$CHROOT"
   log "root ready in $((SECONDS - t0)) s: $version"
+}
+
+# A cached root built with fewer packages than CHROOT_PKGS gets the missing ones installed in
+# place (a few seconds to a minute), rather than a whole new root; `.mlinfn-rig-pkgs` remembers
+# the list. Running daemons are not disturbed: apt only adds files.
+ensure_root_pkgs() {
+  [ "$(cat "$CHROOT/.mlinfn-rig-pkgs" 2>/dev/null)" = "$CHROOT_PKGS" ] && return 0
+  need_root
+  local mounted=0
+  log "installing $CHROOT_PKGS inside the cached root"
+  if ! awk -v r="$(readlink -f "$CHROOT")/proc" '$2 == r { found = 1 } END { exit !found }' /proc/self/mounts; then
+    mount -t proc proc "$CHROOT/proc"; mounted=1
+  fi
+  # shellcheck disable=SC2086
+  if ! chroot "$CHROOT" /usr/bin/env -i PATH=$CHROOT_PATH HOME=/root DEBIAN_FRONTEND=noninteractive \
+      sh -c "apt-get -o Acquire::Check-Valid-Until=false update -qq && apt-get install -y -qq --no-install-recommends $CHROOT_PKGS && apt-get clean" \
+      >"$RIG/apt-in-root.log" 2>&1; then
+    [ "$mounted" = 1 ] && umount "$CHROOT/proc"
+    tail -n 20 "$RIG/apt-in-root.log" >&2
+    die "installing $CHROOT_PKGS in the root failed (log: $RIG/apt-in-root.log)"
+  fi
+  [ "$mounted" = 1 ] && umount "$CHROOT/proc"
+  echo "$CHROOT_PKGS" >"$CHROOT/.mlinfn-rig-pkgs"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -68,7 +68,9 @@ export const wsMessageValidators: Record<
 export const validateConfig: ValidateFunction<BridgeConfig> = new Ajv({
   allErrors: false,
   strict: false,
-  useDefaults: true
+  useDefaults: true,
+  // burst: backends pick their schema by `kind` (precise errors; defaults of one kind only).
+  discriminator: true
 })
   // Each feature's config section is its own schema, referred to by $id.
   .addSchema(metricsConfigSchema)

@@ -1,0 +1,138 @@
+/**
+ * burst: a job's bundle, in its sandbox: runner.py, bundle.json (context cells, the cell, the
+ * walltime and produced-files cap) and inputs/ (the input files, confined to the notebook's
+ * folder, `maxInputBytes` in all).
+ */
+import {
+  copyFile,
+  lstat,
+  mkdir,
+  readdir,
+  realpath,
+  stat,
+  writeFile
+} from 'node:fs/promises';
+import path from 'node:path';
+import type { BurstJobRequest, BurstResourceValues } from '../schema-types';
+import { inputPath, isInside, notebookFolder } from './paths';
+import { pythonFilesDir } from './python-files';
+import { BadJobRequest } from './types';
+
+/** What the bundle is made from. */
+export interface IBundleOptions {
+  jobId: string;
+  sandbox: string;
+  rootDir: string;
+  request: BurstJobRequest & { resources: BurstResourceValues };
+  maxInputBytes: number;
+  maxProducedBytes: number;
+  /** The runner readies a `spark` session in the kernel. */
+  spark: boolean;
+}
+
+/** One file to copy: from (absolute, checked), to (relative to inputs/). */
+interface IInputFile {
+  from: string;
+  to: string;
+  bytes: number;
+}
+
+/**
+ * The input files of a request, checked: inside the notebook's folder, existing, within the
+ * byte cap. Symlinks inside folders are followed only when they stay in the folder.
+ *
+ * @throws BadJobRequest (400 outside/missing, 413 over the cap).
+ */
+export async function listInputs(
+  rootDir: string,
+  notebookPath: string,
+  inputFiles: string[],
+  maxBytes: number
+): Promise<IInputFile[]> {
+  const { folder } = await notebookFolder(rootDir, notebookPath);
+  const files: IInputFile[] = [];
+  let total = 0;
+  const add = (from: string, bytes: number) => {
+    total += bytes;
+    if (total > maxBytes) {
+      throw new BadJobRequest(
+        `the input files are larger than ${maxBytes} bytes in all`,
+        413
+      );
+    }
+    files.push({ from, to: path.relative(folder, from), bytes });
+  };
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      let full = path.join(dir, entry.name);
+      if (entry.isSymbolicLink()) {
+        try {
+          full = await realpath(full);
+        } catch {
+          continue;
+        }
+        if (!isInside(folder, full)) {
+          continue; // a link out of the folder is not an input
+        }
+      }
+      const info = await stat(full);
+      if (info.isDirectory()) {
+        await walk(full);
+      } else if (info.isFile()) {
+        add(path.join(dir, entry.name), info.size);
+      }
+    }
+  };
+  for (const rel of inputFiles) {
+    const full = await inputPath(folder, rel);
+    const info = await stat(full);
+    if (info.isDirectory()) {
+      await walk(full);
+    } else if (info.isFile()) {
+      add(full, info.size);
+    } else {
+      throw new BadJobRequest(`input file "${rel}" is not a file or folder`);
+    }
+  }
+  return files;
+}
+
+/** Write the bundle into a new sandbox; returns whether it carries inputs. */
+export async function writeBundle(
+  options: IBundleOptions,
+  inputs: IInputFile[]
+): Promise<{ hasInputs: boolean }> {
+  const { sandbox, request } = options;
+  await mkdir(sandbox, { recursive: true, mode: 0o700 });
+  await copyFile(
+    path.join(pythonFilesDir(), 'runner.py'),
+    path.join(sandbox, 'runner.py')
+  );
+  const cells = [
+    ...(request.contextCells ?? []).map(c => ({
+      id: c.id,
+      code: c.code,
+      context: true
+    })),
+    { id: request.cellId, code: request.code, context: false }
+  ];
+  await writeFile(
+    path.join(sandbox, 'bundle.json'),
+    JSON.stringify({
+      jobId: options.jobId,
+      cells,
+      spark: options.spark,
+      walltimeSeconds: request.resources.walltimeMinutes * 60,
+      maxProducedBytes: options.maxProducedBytes
+    })
+  );
+  for (const file of inputs) {
+    const target = path.join(sandbox, 'inputs', file.to);
+    await mkdir(path.dirname(target), { recursive: true });
+    // The file may have changed into a link since it was listed: copy only a regular file.
+    if ((await lstat(file.from)).isFile()) {
+      await copyFile(file.from, target);
+    }
+  }
+  return { hasInputs: inputs.length > 0 };
+}
