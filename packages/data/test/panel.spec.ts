@@ -141,3 +141,53 @@ describe('DataPanel', () => {
     expect(keys.length).toBeLessThanOrEqual(40);
   });
 });
+
+describe('DetailsSection', () => {
+  it('shows size, modified, ETag and content type, and refuses links for "." keys', async () => {
+    const bridge = new FakeBridge()
+      .on('GET', /endpoints$/, () => ({ endpoints: [endpoint] }))
+      .on('GET', /buckets$/, () => ({ buckets: [{ name: 'physics' }] }))
+      .on('GET', /objects$/, () => ({
+        bucket: 'physics',
+        prefix: '',
+        delimiter: '/',
+        prefixes: [],
+        objects: [{ key: 'a/./b.csv', size: 1500, lastModified: 0, etag: 'e' }]
+      }))
+      .on('GET', /object$/, call => ({
+        bucket: 'physics',
+        key: call.query.key,
+        size: 1500,
+        lastModified: Date.UTC(2026, 0, 1),
+        etag: '9e107d9d372bb6826bd81d3542a419d6',
+        contentType: 'text/csv',
+        metadata: {},
+        presignable: false
+      }));
+    const { model, panel, execute } = panelWith(bridge);
+    await model.load();
+    await flush();
+    await model.openBucket('physics');
+    await model.selectObject('a/./b.csv');
+    const details = panel.node.querySelector('.jp-DataDetails') as HTMLElement;
+    // Rendered on the next update: render now.
+    (panel.widgets[2] as any).render();
+    expect(details.classList.contains('jp-mod-empty')).toBe(false);
+    expect(details.querySelector('.jp-DataDetails-size')!.textContent).toBe(
+      '1.5 kB'
+    );
+    expect(details.querySelector('.jp-DataDetails-etag')!.textContent).toBe(
+      '9e107d9d372bb6826bd81d3542a419d6'
+    );
+    expect(
+      details.querySelector('.jp-DataDetails-contentType')!.textContent
+    ).toBe('text/csv');
+    const share = details.querySelector<HTMLButtonElement>(
+      '.jp-DataDetails-link'
+    )!;
+    expect(share.disabled).toBe(true);
+    expect(share.title).toMatch(/cannot be pre-signed/);
+    details.querySelector<HTMLButtonElement>('.jp-DataDetails-stage')!.click();
+    expect(execute).toHaveBeenCalledWith('mlinfn-data:stage');
+  });
+});

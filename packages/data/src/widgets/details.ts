@@ -105,7 +105,19 @@ export class DetailsSection extends DataView {
       () => this.execute(CommandIDs.copyLink),
       { className: 'jp-DataDetails-copyLink', title: linkTitle }
     );
-    share.disabled = copy.disabled = !d.presignable;
+    const urlSnippet = Dom.button(
+      trans.__('URL snippet'),
+      () => this.execute(CommandIDs.insertSnippet, { source: 'url' }),
+      {
+        className: 'jp-DataDetails-urlSnippet',
+        title:
+          linkTitle ??
+          trans.__(
+            'Insert a cell below the active one that reads it through a pre-signed URL (no local copy)'
+          )
+      }
+    );
+    share.disabled = copy.disabled = urlSnippet.disabled = !d.presignable;
     actions.append(
       share,
       copy,
@@ -122,7 +134,8 @@ export class DetailsSection extends DataView {
             'Insert a cell below the active one that stages the object and reads it'
           )
         }
-      )
+      ),
+      urlSnippet
     );
     node.append(actions);
   }
