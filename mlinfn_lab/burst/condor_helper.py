@@ -58,6 +58,8 @@ def _plain(value):
     """A ClassAd value as JSON: expressions that do not evaluate become their text."""
     import classad2
 
+    if isinstance(value, classad2.Value):  # Undefined, Error (an int enum: test it first)
+        return None
     if isinstance(value, (bool, int, float, str)) or value is None:
         return value
     if isinstance(value, classad2.ExprTree):
@@ -69,8 +71,6 @@ def _plain(value):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    if value is classad2.Value.Undefined or str(value) == "Undefined":
-        return None
     return str(value)
 
 

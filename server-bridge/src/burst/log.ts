@@ -57,7 +57,8 @@ export async function readLog(
     if (offset >= size) {
       return { text: '', next: Math.min(offset, size), size };
     }
-    const length = Math.min(max, size - offset);
+    // At least one whole character (4 bytes), or a piece could end before its first one.
+    const length = Math.min(Math.max(max, 4), size - offset);
     const buf = Buffer.alloc(length);
     const { bytesRead } = await handle.read(buf, 0, length, offset);
     const whole =

@@ -21,6 +21,7 @@ export const AD_PROJECTION = [
   'CompletionDate',
   'EnteredCurrentStatus',
   'Iwd',
+  'SUBMIT_Iwd',
   'MlinfnJobId',
   'MlinfnBackend',
   'MlinfnNotebookPath',

@@ -281,7 +281,13 @@ export class HTCondorBackend implements IBurstBackend {
     ) {
       return;
     }
-    const iwd = typeof ad.Iwd === 'string' ? ad.Iwd : '';
+    // A spooled job's Iwd is the schedd's spool; SUBMIT_Iwd is the folder it was sent from.
+    const iwd =
+      typeof ad.SUBMIT_Iwd === 'string'
+        ? ad.SUBMIT_Iwd
+        : typeof ad.Iwd === 'string'
+          ? ad.Iwd
+          : '';
     if (path.dirname(iwd) !== this._ctx.jobsDir || path.basename(iwd) !== id) {
       return;
     }
