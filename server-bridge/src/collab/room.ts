@@ -48,11 +48,11 @@ import {
   readAwarenessEntries,
   roomStatusMessage,
   syncStep1,
-  syncStep2,
   syncUpdate,
   writeAwarenessEntries
 } from './protocol';
 import type { IRoomName } from './room-name';
+import { syncReply } from './sync-reply';
 import {
   dropBaseNext,
   newEpoch,
@@ -378,7 +378,7 @@ export class Room {
     // made of (encoded once), while the seed is written. Nothing a client sends is relayed or
     // acknowledged before the log exists (`_commitNext` waits for the writer), and a crash
     // before the seed is durable only means a new epoch from the same file on the next load.
-    this._fullState = syncStep2(update);
+    this._fullState = syncReply(doc, undefined, update);
     void this._exclusive(async () => {
       const seed = baseRecord(disk.hash, update);
       await this._deps.store.ensure(this._dir);
@@ -623,13 +623,17 @@ export class Room {
   private _onSyncStep1(conn: IConn, stateVector: Uint8Array): void {
     // What the client lacks, as of now; sent once it is all durable. A new client (empty
     // state vector) gets the whole document, encoded once for all of them until it changes.
-    let reply: Uint8Array;
+    let reply: Uint8Array[];
     if (stateVector.length === 1 && stateVector[0] === 0) {
-      reply = this._fullState ??= syncStep2(Y.encodeStateAsUpdate(this._doc));
+      reply = this._fullState ??= syncReply(this._doc);
     } else {
-      reply = syncStep2(Y.encodeStateAsUpdate(this._doc, stateVector));
+      reply = syncReply(this._doc, stateVector);
     }
-    this._afterDurable(() => this._send(conn, reply));
+    this._afterDurable(() => {
+      for (const message of reply) {
+        this._send(conn, message);
+      }
+    });
     if (!conn.readOnly && !this._documentReadOnly) {
       // After a reconnect the client's earlier edits may all be in the room already (its
       // sync step 2 then carries none of them): tell it how far each of its clients is
@@ -1423,7 +1427,7 @@ export class Room {
   private readonly _reconcileState: IReconcileState = { emptiedAt: 0 };
   private _checkQueued = false;
   /** The sync step 2 a client with an empty document gets (until the document changes). */
-  private _fullState?: Uint8Array;
+  private _fullState?: Uint8Array[];
   /** Bytes of the log's first record (seed or compaction): compaction waits for 2x that. */
   private _snapshotBytes = 0;
   private readonly _conns = new Set<IConn>();

@@ -71,19 +71,24 @@ export const notebookAdapter: IDocumentAdapter = {
     if (meta.size > 0 || cells.length > 0) {
       throw new DocumentError('seed needs an empty document');
     }
+    // nbformat < 4.5 has no ids: the document has them all the same (JupyterLab's model
+    // needs them); they are dropped again when the notebook is written.
+    const toMap = (cell: ICellJSON) =>
+      cellMap(cell, typeof cell.id === 'string' ? cell.id : randomUUID());
+    // A big notebook is seeded in parts, each under its own client id, so that the room can
+    // serve it in messages that each stay under the proxy's message limit (see room.ts).
+    const [first, ...rest] = seedParts(nb.cells);
     serverEdit(doc, SERVER_EDIT_ORIGIN, () => {
       meta.set('nbformat', nb.nbformat);
       meta.set('nbformat_minor', nb.nbformat_minor);
       meta.set('metadata', plainMap(nb.metadata));
-      // nbformat < 4.5 has no ids: the document has them all the same (JupyterLab's model
-      // needs them); they are dropped again when the notebook is written.
-      cells.insert(
-        0,
-        nb.cells.map(cell =>
-          cellMap(cell, typeof cell.id === 'string' ? cell.id : randomUUID())
-        )
-      );
+      cells.insert(0, first.map(toMap));
     });
+    for (const part of rest) {
+      serverEdit(doc, SERVER_EDIT_ORIGIN, () =>
+        cells.insert(cells.length, part.map(toMap))
+      );
+    }
   },
 
   serialize(doc: Y.Doc): Uint8Array {
@@ -130,6 +135,39 @@ export const notebookAdapter: IDocumentAdapter = {
 
   reconcile: reconcileNotebook
 };
+
+/** About how much content one seed part holds (its update is a little larger). */
+export const SEED_PART_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Consecutive runs of cells of about {@link SEED_PART_BYTES} each (a single bigger cell is a
+ * part of its own); always at least one part, empty for a notebook without cells.
+ */
+function seedParts(cells: readonly ICellJSON[]): ICellJSON[][] {
+  const parts: ICellJSON[][] = [[]];
+  let bytes = 0;
+  for (const cell of cells) {
+    const size = cellBytes(cell);
+    if (bytes > 0 && bytes + size > SEED_PART_BYTES) {
+      parts.push([]);
+      bytes = 0;
+    }
+    parts[parts.length - 1].push(cell);
+    bytes += size;
+  }
+  return parts;
+}
+
+/** Roughly what a cell weighs: its source and its outputs' text. */
+function cellBytes(cell: ICellJSON): number {
+  const outputs = (cell as { outputs?: unknown }).outputs;
+  return (
+    cell.source.length +
+    (Array.isArray(outputs) && outputs.length > 0
+      ? JSON.stringify(outputs).length
+      : 0)
+  );
+}
 
 /** How long after a notebook lost its last cell concurrent default cells count as one. */
 const REFILL_WINDOW_MS = 10000;

@@ -18,8 +18,9 @@ export interface IDiskState {
 export interface IDocumentAdapter {
   kind: DocumentKind;
   /**
-   * Fill an EMPTY Y.Doc from file content (seeding), in one transaction made under a fresh
-   * client id with origin {@link SERVER_EDIT_ORIGIN}.
+   * Fill an EMPTY Y.Doc from file content (seeding), with origin {@link SERVER_EDIT_ORIGIN},
+   * each transaction under a fresh client id (a big notebook in several, so that it can be
+   * served in parts).
    *
    * @throws DocumentError, leaving the document untouched: with `readOnly: true` when the
    * file is fine but cannot be edited without mangling it (a text file that is not UTF-8; the
