@@ -4,6 +4,15 @@ import { FakeClient, flush } from './fixtures';
 
 function setup() {
   const client = new FakeClient();
+  // Nothing yet when the view opens.
+  client.respond(() => ({
+    id: 'job00001',
+    offset: 0,
+    nextOffset: 0,
+    text: '',
+    complete: false,
+    liveLogs: 'stream'
+  }));
   const jobs = new BurstJobsModel({ client: client.asClient() });
   const log = new JobLogModel({ jobId: 'job00001', jobs, maxBytes: 64 });
   const piece = (offset: number, text: string, complete?: boolean) =>
@@ -30,8 +39,30 @@ describe('JobLogModel', () => {
     expect(log.complete).toBe(true);
   });
 
+  it('reads the log so far over REST when it opens (a second view gets no pushed snapshot)', async () => {
+    const client = new FakeClient();
+    client.respond(() => ({
+      id: 'job00001',
+      offset: 0,
+      nextOffset: 6,
+      text: 'ready\n',
+      complete: true,
+      liveLogs: 'stream'
+    }));
+    const jobs = new BurstJobsModel({ client: client.asClient() });
+    const log = new JobLogModel({ jobId: 'job00001', jobs });
+    await flush();
+    expect(client.request).toHaveBeenCalledWith(
+      'api/burst/jobs/job00001/log?offset=0',
+      { cache: 'no-cache' }
+    );
+    expect(log.text).toBe('ready\n');
+    expect(log.complete).toBe(true);
+  });
+
   it('fills a gap from the REST API', async () => {
     const { client, log, piece } = setup();
+    await flush();
     client.respond(endPoint =>
       endPoint === 'api/burst/jobs/job00001/log?offset=4'
         ? {

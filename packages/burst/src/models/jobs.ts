@@ -167,7 +167,10 @@ export class BurstJobsModel implements IBurstJobs {
 
   log(id: string, offset: number): Promise<BurstLogResponse> {
     return this._client.request<BurstLogResponse>(
-      `${Private.jobPath(id)}/log?offset=${Math.max(0, Math.floor(offset))}`
+      `${Private.jobPath(id)}/log?offset=${Math.max(0, Math.floor(offset))}`,
+      // 'no-cache' still asks the bridge every time, but keeps ServerConnection from
+      // appending its `?<timestamp>` cache buster, which the log query's schema refuses.
+      { cache: 'no-cache' }
     );
   }
 

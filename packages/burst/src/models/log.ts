@@ -21,6 +21,10 @@ export class JobLogModel implements IDisposable {
     this._subscription = this._jobs.subscribeLog(this.jobId, message =>
       this.receive(message)
     );
+    // The channel sends its snapshot only to the first subscriber of a job's log (another
+    // view may already follow it): read what exists over REST; the pushed pieces then fit
+    // in by byte offset.
+    void this._fill();
   }
 
   /**
