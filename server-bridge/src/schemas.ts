@@ -3,7 +3,7 @@
  *
  * The schemas are imported (not read from disk) so that the esbuild bundle carries them.
  */
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import Ajv, { ErrorObject, Options, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import bridgeConfigSchema from '../../schema/bridge-config.schema.json';
 // collab: the room server's config section.
@@ -27,24 +27,64 @@ import type {
   WsClientMessage
 } from './schema-types';
 
-const ajv = new Ajv({ allErrors: false, strict: false });
-addFormats(ajv);
+/**
+ * A new ajv instance with the bridge's defaults and the string formats: the one way the bridge
+ * makes one. The schemas are not checked against the JSON Schema meta-schema at run time
+ * (compiling it costs every bridge start a tenth of a second): the tests check every file of
+ * schema/ against it instead.
+ */
+export function createAjv(options: Options = {}): Ajv {
+  const ajv = new Ajv({
+    allErrors: false,
+    strict: false,
+    validateSchema: false,
+    ...options
+  });
+  addFormats(ajv);
+  return ajv;
+}
+
+/**
+ * A validator compiled on its first call, not at start: most request bodies are never seen by
+ * a given bridge, and compiling all of them would delay every start.
+ */
+export function lazyValidator<T>(
+  compile: () => ValidateFunction<T>
+): ValidateFunction<T> {
+  let compiled: ValidateFunction<T> | undefined;
+  const validate = ((data: unknown, ...rest: unknown[]) => {
+    compiled ??= compile();
+    const valid = (compiled as (...args: unknown[]) => boolean)(data, ...rest);
+    validate.errors = compiled.errors;
+    return valid;
+  }) as ValidateFunction<T>;
+  return validate;
+}
+
+const ajv = createAjv();
 // Schemas refer to each other by $id: register them all before compiling.
 for (const schema of [ticketSchema, whoamiSchema, wsClientMessageSchema]) {
   ajv.addSchema(schema);
 }
 const wsRef = (name: string): ValidateFunction<WsClientMessage> =>
-  ajv.compile<WsClientMessage>({
-    $ref: `${wsClientMessageSchema.$id}#/definitions/${name}`
-  });
+  lazyValidator(() =>
+    ajv.compile<WsClientMessage>({
+      $ref: `${wsClientMessageSchema.$id}#/definitions/${name}`
+    })
+  );
 
 /** Validators for every body and message the bridge accepts. */
 export const validators = {
-  ticket: ajv.getSchema<TicketPayload>(
-    ticketSchema.$id
-  ) as ValidateFunction<TicketPayload>,
-  logRequest: ajv.compile<ClientLogRequest>(logRequestSchema),
-  kernels: ajv.compile<KernelsResponse>(kernelsSchema)
+  ticket: lazyValidator(
+    () =>
+      ajv.getSchema<TicketPayload>(
+        ticketSchema.$id
+      ) as ValidateFunction<TicketPayload>
+  ),
+  logRequest: lazyValidator(() =>
+    ajv.compile<ClientLogRequest>(logRequestSchema)
+  ),
+  kernels: lazyValidator(() => ajv.compile<KernelsResponse>(kernelsSchema))
 };
 
 /**
@@ -65,9 +105,7 @@ export const wsMessageValidators: Record<
  * The config validator fills in the schema's defaults (`useDefaults`), so it has its own ajv
  * instance: the others must never change what they validate.
  */
-export const validateConfig: ValidateFunction<BridgeConfig> = new Ajv({
-  allErrors: false,
-  strict: false,
+export const validateConfig: ValidateFunction<BridgeConfig> = createAjv({
   useDefaults: true,
   // burst: backends pick their schema by `kind` (precise errors; defaults of one kind only).
   discriminator: true

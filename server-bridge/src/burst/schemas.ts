@@ -2,7 +2,8 @@
  * burst: validators of the module's request bodies and queries, compiled once from schema/.
  * Its own ajv instance (no defaults filled in, no coercion): nothing here changes what it checks.
  */
-import Ajv, { ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { createAjv, lazyValidator } from '../schemas';
 import burstAckSchema from '../../../schema/burst-ack.schema.json';
 import burstBackendsSchema from '../../../schema/burst-backends.schema.json';
 import burstConfigSchema from '../../../schema/burst-config.schema.json';
@@ -15,7 +16,7 @@ import type {
   BurstLogQuery
 } from '../schema-types';
 
-const ajv = new Ajv({ allErrors: false, strict: false });
+const ajv = createAjv();
 for (const schema of [
   burstConfigSchema,
   burstBackendsSchema,
@@ -27,14 +28,21 @@ for (const schema of [
 
 /** Validators for what clients send to /api/burst/*. */
 export const burstValidators = {
-  jobRequest: ajv.getSchema<BurstJobRequest>(
-    burstJobRequestSchema.$id
-  ) as ValidateFunction<BurstJobRequest>,
-  ack: ajv.compile<BurstAckRequest>(burstAckSchema),
-  logQuery: ajv.compile<BurstLogQuery>(burstLogQuerySchema),
+  jobRequest: lazyValidator(
+    () =>
+      ajv.getSchema<BurstJobRequest>(
+        burstJobRequestSchema.$id
+      ) as ValidateFunction<BurstJobRequest>
+  ),
+  ack: lazyValidator(() => ajv.compile<BurstAckRequest>(burstAckSchema)),
+  logQuery: lazyValidator(() =>
+    ajv.compile<BurstLogQuery>(burstLogQuerySchema)
+  ),
   /** An empty-or-object body (cancel, resubmit). */
-  emptyBody: ajv.compile<Record<string, never>>({
-    type: 'object',
-    additionalProperties: false
-  })
+  emptyBody: lazyValidator(() =>
+    ajv.compile<Record<string, never>>({
+      type: 'object',
+      additionalProperties: false
+    })
+  )
 };

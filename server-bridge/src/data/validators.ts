@@ -3,8 +3,8 @@
  * values arrive as strings: their validators coerce numbers, in an ajv instance of their own so
  * bodies are never coerced.
  */
-import Ajv, { ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
+import { createAjv, lazyValidator } from '../schemas';
 import objectQuerySchema from '../../../schema/data-object-query.schema.json';
 import objectsQuerySchema from '../../../schema/data-objects-query.schema.json';
 import presignRequestSchema from '../../../schema/data-presign-request.schema.json';
@@ -22,28 +22,36 @@ import type {
   DataUploadPartsRequest
 } from '../schema-types';
 
-const bodies = new Ajv({ allErrors: false, strict: false });
-addFormats(bodies);
-const queries = new Ajv({
-  allErrors: false,
-  strict: false,
-  coerceTypes: true,
-  useDefaults: true
-});
-addFormats(queries);
+const bodies = createAjv();
+const queries = createAjv({ coerceTypes: true, useDefaults: true });
 
 /** One validator per body and query. */
 export const dataValidators = {
-  objectsQuery: queries.compile<DataObjectsQuery>(
-    objectsQuerySchema
-  ) as ValidateFunction<DataObjectsQuery>,
-  objectQuery: queries.compile<DataObjectQuery>(
-    objectQuerySchema
-  ) as ValidateFunction<DataObjectQuery>,
-  presignRequest: bodies.compile<DataPresignRequest>(presignRequestSchema),
-  uploadCreate: bodies.compile<DataUploadCreateRequest>(uploadCreateSchema),
-  uploadParts: bodies.compile<DataUploadPartsRequest>(uploadPartsSchema),
-  uploadComplete:
-    bodies.compile<DataUploadCompleteRequest>(uploadCompleteSchema),
-  stageRequest: bodies.compile<DataStageRequest>(stageRequestSchema)
+  objectsQuery: lazyValidator(
+    () =>
+      queries.compile<DataObjectsQuery>(
+        objectsQuerySchema
+      ) as ValidateFunction<DataObjectsQuery>
+  ),
+  objectQuery: lazyValidator(
+    () =>
+      queries.compile<DataObjectQuery>(
+        objectQuerySchema
+      ) as ValidateFunction<DataObjectQuery>
+  ),
+  presignRequest: lazyValidator(() =>
+    bodies.compile<DataPresignRequest>(presignRequestSchema)
+  ),
+  uploadCreate: lazyValidator(() =>
+    bodies.compile<DataUploadCreateRequest>(uploadCreateSchema)
+  ),
+  uploadParts: lazyValidator(() =>
+    bodies.compile<DataUploadPartsRequest>(uploadPartsSchema)
+  ),
+  uploadComplete: lazyValidator(() =>
+    bodies.compile<DataUploadCompleteRequest>(uploadCompleteSchema)
+  ),
+  stageRequest: lazyValidator(() =>
+    bodies.compile<DataStageRequest>(stageRequestSchema)
+  )
 };
