@@ -97,6 +97,24 @@ export async function listInputs(
   return files;
 }
 
+/**
+ * The notebook must be a file under the root (its folder resolved, no link out).
+ *
+ * @throws BadJobRequest (404 when it does not exist)
+ */
+export async function checkNotebookFile(rootDir: string, notebookPath: string): Promise<void> {
+  const { folder } = await notebookFolder(rootDir, notebookPath);
+  let info;
+  try {
+    info = await stat(path.join(folder, path.posix.basename(notebookPath)));
+  } catch {
+    throw new BadJobRequest(`the notebook ${notebookPath} does not exist`, 404);
+  }
+  if (!info.isFile()) {
+    throw new BadJobRequest(`${notebookPath} is not a notebook file`);
+  }
+}
+
 /** Write the bundle into a new sandbox; returns whether it carries inputs. */
 export async function writeBundle(
   options: IBundleOptions,

@@ -29,7 +29,7 @@ import { HTCondorBackend } from './backends/htcondor';
 import { SubmitValueError } from './backends/condor-submit';
 import { LocalBackend } from './backends/local';
 import { SparkBackend } from './backends/spark';
-import { listInputs, writeBundle } from './bundle';
+import { checkNotebookFile, listInputs, writeBundle } from './bundle';
 import { resolveBurstConfig, ResolvedBurstConfig } from './config';
 import { Delivery, DeliveryError } from './delivery';
 import { LogTails } from './log-tails';
@@ -253,6 +253,7 @@ export class BurstModule implements IBurstModule {
       info.resources,
       backend.id
     );
+    await checkNotebookFile(this._options.rootDir, request.notebookPath);
     const inputs = await listInputs(
       this._options.rootDir,
       request.notebookPath,
@@ -316,6 +317,8 @@ export class BurstModule implements IBurstModule {
       }
       throw err;
     }
+    // On disk before the answer: a bridge that dies now still finds the job after a restart.
+    await this.store.flush();
     this._publishJob(record);
     this.logger.info(
       {

@@ -1,0 +1,96 @@
+// A standalone bridge (the bundle the wheel ships) for the burst benchmarks, on a free port,
+// with a temporary root, state dir and token.
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT } from '../lib/jupyter.mjs';
+import { freePort, onCleanup, sleep, spawnManaged } from '../lib/proc.mjs';
+
+export async function startBridge(burstConfig) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mlinfn-bench-burst-'));
+  const root = path.join(dir, 'root');
+  mkdirSync(root);
+  mkdirSync(path.join(dir, 'state'));
+  const token = `bench-${Math.random().toString(36).slice(2)}`;
+  writeFileSync(path.join(dir, 'token'), token);
+  writeFileSync(
+    path.join(dir, 'config.json'),
+    JSON.stringify({
+      stateDir: path.join(dir, 'state'),
+      logLevel: 'warn',
+      burst: burstConfig
+    })
+  );
+  const port = await freePort();
+  const bundle = path.join(ROOT, 'mlinfn_lab', 'bridge', 'bridge.cjs');
+  const proc = spawnManaged(
+    'node',
+    [
+      bundle,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--token-file',
+      path.join(dir, 'token'),
+      '--config',
+      path.join(dir, 'config.json')
+    ],
+    { cwd: root, env: { ...process.env, MLINFN_ROOT_DIR: root } }
+  );
+  const stop = onCleanup(async ({ sync }) => {
+    if (!sync) {
+      await proc.stop();
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const headers = {
+    Authorization: `Bearer ${token}`,
+    'Content-Type': 'application/json'
+  };
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`, { headers })).ok) {
+        break;
+      }
+    } catch {
+      // starting
+    }
+    if (i > 150) {
+      throw new Error(`the bridge did not start:\n${proc.output()}`);
+    }
+    await sleep(200);
+  }
+  const call = async (method, p, body) => {
+    const r = await fetch(url + p, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body)
+    });
+    const text = await r.text();
+    if (!r.ok) {
+      throw new Error(`${method} ${p}: ${r.status} ${text}`);
+    }
+    return text ? JSON.parse(text) : undefined;
+  };
+  return { url, root, dir, call, stop };
+}
+
+/** A one-cell notebook in the bridge's root. */
+export function writeNotebook(root, name, source) {
+  const nb = {
+    cells: [
+      {
+        cell_type: 'code',
+        id: 'cell-1',
+        metadata: {},
+        source,
+        outputs: [],
+        execution_count: null
+      }
+    ],
+    metadata: {},
+    nbformat: 4,
+    nbformat_minor: 5
+  };
+  writeFileSync(path.join(root, name), JSON.stringify(nb));
+}
