@@ -62,14 +62,23 @@ export class JobsPanel extends Panel {
     header.node.append(title, this._stateNode);
     this.addWidget(header);
 
-    this._list = new Widget({ node: doc.createElement('ul') });
-    this._list.addClass('jp-BurstJobs-list');
-    this._list.node.setAttribute('aria-label', this._trans.__('Jobs'));
+    // The selected job's details open under its row: the jobs up to it, the details, the rest.
+    const list = () => {
+      const widget = new Widget({ node: doc.createElement('ul') });
+      widget.addClass('jp-BurstJobs-list');
+      widget.node.setAttribute('aria-label', this._trans.__('Jobs'));
+      return widget;
+    };
+    this._list = list();
     this.addWidget(this._list);
 
     this._details = new Panel();
     this._details.addClass('jp-BurstJobs-details');
     this.addWidget(this._details);
+
+    this._rest = list();
+    this._rest.addClass('jp-BurstJobs-rest');
+    this.addWidget(this._rest);
 
     this._jobs.changed.connect(this._schedule, this);
   }
@@ -167,8 +176,9 @@ export class JobsPanel extends Panel {
     const trans = this._trans;
     const doc = this.node.ownerDocument;
     const now = this._now();
-    const list = this._list.node;
+    let list = this._list.node;
     list.replaceChildren();
+    this._rest.node.replaceChildren();
     for (const job of this._jobs.jobs) {
       const item = doc.createElement('li');
       item.className = 'jp-BurstJobs-item';
@@ -204,6 +214,9 @@ export class JobsPanel extends Panel {
       row.append(chip, what, where, time);
       item.appendChild(row);
       list.appendChild(item);
+      if (job.id === this._selected) {
+        list = this._rest.node;
+      }
     }
   }
 
@@ -350,6 +363,7 @@ export class JobsPanel extends Panel {
   private _now: () => number;
   private _stateNode: HTMLElement;
   private _list: Widget;
+  private _rest: Widget;
   private _details: Panel;
   private _info: Widget | null = null;
   private _log: JobLogView | null = null;
