@@ -326,6 +326,94 @@ test.describe('@mlinfn/burst', () => {
     ).toContainText('hello while the notebook was closed');
   });
 
+  test('a running job is cancelled from the Jobs panel; its badge goes and its cell keeps its outputs', async ({
+    page,
+    tmpPath
+  }) => {
+    test.setTimeout(180000);
+    const file = `${tmpPath}/cancel.ipynb`;
+    await openBurstNotebook(
+      page,
+      file,
+      'never printed',
+      'import time\nprint("started", flush=True)\ntime.sleep(300)\n'
+    );
+    await page.notebook.selectCells(1);
+    await page.keyboard.press('Escape');
+    // The shortcut (command mode).
+    await page.keyboard.press('Control+Alt+Enter');
+    await sendForm(page, 'local process');
+    const cell = (await page.notebook.getCellLocator(1))!;
+    await expect(cell.locator('.jp-BurstBadge')).toHaveText(/^Running on /, {
+      timeout: 60000
+    });
+
+    const panel = await openJobs(page);
+    const row = jobRow(panel, 'cancel.ipynb');
+    await row.locator('.jp-BurstJobs-row').click();
+    // The live log shows the cell's first line while it sleeps.
+    await expect(panel.locator('.jp-BurstLog-text')).toContainText('started', {
+      timeout: 30000
+    });
+    await panel.locator('.jp-BurstJobs-cancel').click();
+    await expect(row.locator('.jp-BurstJobs-status')).toHaveText('Cancelled', {
+      timeout: 30000
+    });
+    await expect(panel.locator('.jp-BurstJobs-explanation')).toHaveText(
+      'The job was cancelled.'
+    );
+    await expect(cell.locator('.jp-BurstBadge')).toHaveCount(0);
+    await expect(cell.locator('.jp-OutputArea-output')).toHaveCount(0);
+    // A finished job can be sent again.
+    await expect(panel.locator('.jp-BurstJobs-resubmit')).toBeVisible();
+  });
+
+  test('the launcher has a tile per backend; its notebook starts the form on that backend', async ({
+    page,
+    tmpPath
+  }) => {
+    // The launcher creates notebooks in the file browser's folder.
+    await page.filebrowser.openDirectory(tmpPath);
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('launcher:create');
+    });
+    const section = page
+      .locator('.jp-Launcher-section:visible')
+      .filter({ hasText: 'Burst' });
+    // The tiles come once the bridge has listed the backends.
+    await expect(
+      section.locator('.jp-LauncherCard-label', {
+        hasText: /^Test HTCondor pool$/
+      })
+    ).toBeVisible();
+    const labels = await section
+      .locator('.jp-LauncherCard-label')
+      .allTextContents();
+    expect(labels).toEqual(
+      expect.arrayContaining(['This machine', 'Test HTCondor pool'])
+    );
+    await section
+      .locator('.jp-LauncherCard')
+      .filter({
+        has: page.locator('.jp-LauncherCard-label', {
+          hasText: /^Test HTCondor pool$/
+        })
+      })
+      .click();
+    await expect(page.locator('.jp-NotebookPanel:visible')).toHaveCount(1);
+    await page.notebook.setCell(0, 'code', 'print(1)');
+    await page.evaluate(() => {
+      void window.jupyterapp.commands.execute('mlinfn-burst:run-cell');
+    });
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog.locator('select.jp-BurstForm-backend')).toHaveValue(
+      'pool'
+    );
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(dialog).toHaveCount(0);
+    await page.notebook.close(true);
+  });
+
   test('pictures for the README: the form, the Jobs panel in light and dark', async ({
     page,
     tmpPath

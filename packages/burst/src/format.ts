@@ -68,8 +68,8 @@ export function jobExplanation(
     case 'held':
       return job.holdReason
         ? trans.__(
-            'The backend holds the job: %1. It waits until someone releases it on the pool; cancel it here to give up.',
-            job.holdReason
+            'The backend holds the job: %1 It waits until someone releases it on the pool; cancel it here to give up.',
+            sentence(job.holdReason)
           )
         : trans.__(
             'The backend holds the job. It waits until someone releases it on the pool; cancel it here to give up.'
@@ -117,6 +117,14 @@ export function deliveryExplanation(
     default:
       return null;
   }
+}
+
+/**
+ * Text from a backend as a sentence: trimmed, ending with a full stop.
+ */
+export function sentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
 /**

@@ -271,8 +271,10 @@ export const runPlugin: JupyterFrontEndPlugin<void> = {
       icon: burstIcon,
       execute: async args => {
         const backend = backends.get(args.backend as string);
+        // With the default kernel named, no kernel dialog stands between tile and notebook.
         const panel = (await app.commands.execute('notebook:create-new', {
-          cwd: (args.cwd as string) ?? ''
+          cwd: (args.cwd as string) ?? '',
+          kernelName: app.serviceManager.kernelspecs.specs?.default
         })) as NotebookPanel | undefined;
         if (!panel || !backend) {
           return panel;
