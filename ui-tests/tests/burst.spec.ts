@@ -326,6 +326,56 @@ test.describe('@mlinfn/burst', () => {
     ).toContainText('hello while the notebook was closed');
   });
 
+  test('in a shared (collaborative) notebook the outputs land in the room and reach the file', async ({
+    page,
+    tmpPath
+  }) => {
+    test.setTimeout(180000);
+    // The collaborative mode of @mlinfn/collab, through its command.
+    await page.evaluate(async () => {
+      const { commands } = window.jupyterapp;
+      if (!commands.isToggled('mlinfn-collab:toggle-mode')) {
+        await commands.execute('mlinfn-collab:toggle-mode');
+      }
+    });
+    await expect
+      .poll(() =>
+        page.evaluate(() =>
+          window.jupyterapp.commands.isToggled('mlinfn-collab:toggle-mode')
+        )
+      )
+      .toBe(true);
+    const file = `${tmpPath}/shared.ipynb`;
+    await openBurstNotebook(page, file, 'hello to everyone in the room');
+    await page.notebook.selectCells(1);
+    await page.menu.clickMenuItem('Run>Run Cell on…');
+    await sendForm(page, 'local process');
+    await expectOutputs(page, 'hello to everyone in the room', 120000);
+
+    // The room saves the shared document: the file has the outputs, nobody pressed save.
+    await expect
+      .poll(
+        async () => {
+          const response = await page.request.get(
+            `/api/contents/${file}?content=1&type=notebook`
+          );
+          const model = (await response.json()) as {
+            content: {
+              cells: {
+                id: string;
+                execution_count: number | null;
+                outputs: { output_type: string }[];
+              }[];
+            };
+          };
+          const cell = model.content.cells.find(c => c.id === 'burst-cell');
+          return [cell?.execution_count, cell?.outputs.map(o => o.output_type)];
+        },
+        { timeout: 30000 }
+      )
+      .toEqual([2, ['stream', 'display_data']]);
+  });
+
   test('a running job is cancelled from the Jobs panel; its badge goes and its cell keeps its outputs', async ({
     page,
     tmpPath
