@@ -66,7 +66,10 @@ export function createS3Client(options: IS3ClientOptions): S3Client {
         accessKeyId: keys.accessKeyId,
         secretAccessKey: keys.secretAccessKey,
         sessionToken: keys.sessionToken,
-        expiration: keys.expiresAt ? new Date(keys.expiresAt) : undefined
+        // The SDK memoizes keys until 5 minutes before `expiration`; "now" makes it ask
+        // again on every call, so a changed token file or dropped keys count at once (the
+        // source caches them itself).
+        expiration: new Date()
       };
     }
   });

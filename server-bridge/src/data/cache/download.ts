@@ -52,7 +52,7 @@ export async function downloadObject(
 ): Promise<string | undefined> {
   const { size, chunkBytes, done } = options;
   const chunks = Math.ceil(size / chunkBytes);
-  const fh = await open(options.file, done.size > 0 ? 'r+' : 'w', 0o600);
+  const fh = await open(options.file, done.size > 0 ? 'r+' : 'w+', 0o600);
   try {
     if (done.size === 0) {
       await fh.truncate(size);
@@ -94,6 +94,15 @@ export async function downloadObject(
     };
 
     const hasher = async () => {
+      try {
+        await hashInOrder();
+      } catch (err) {
+        failure ??= err;
+        wake();
+      }
+    };
+
+    const hashInOrder = async () => {
       const buffer = Buffer.allocUnsafe(Math.min(PIECE, Math.max(size, 1)));
       while (hashed < chunks) {
         if (failure !== undefined) {

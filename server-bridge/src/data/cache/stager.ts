@@ -137,6 +137,10 @@ export class Stager {
     if (job) {
       return job.done;
     }
+    const failed = this._failed.get(id);
+    if (failed) {
+      return Promise.resolve(failed);
+    }
     const known = this._index.get(id);
     if (!known) {
       return Promise.reject(new DataError(404, 'there is no such cache entry'));
@@ -160,10 +164,11 @@ export class Stager {
   list(): DataCacheResponse {
     const entries: DataStageEntry[] = [];
     for (const e of this._index.all()) {
-      if (!this._jobs.has(e.id)) {
+      if (!this._jobs.has(e.id) && !this._failed.has(e.id)) {
         entries.push(this._entryOfIndex(e));
       }
     }
+    entries.push(...this._failed.values());
     for (const job of this._jobs.values()) {
       entries.push(this._entryOfJob(job));
     }
@@ -180,7 +185,8 @@ export class Stager {
   async remove(id: string): Promise<void> {
     const job = this._jobs.get(id);
     const known = this._index.get(id);
-    if (!job && !known) {
+    const failed = this._failed.delete(id);
+    if (!job && !known && !failed) {
       throw new DataError(404, 'there is no such cache entry');
     }
     if (job) {
@@ -259,12 +265,18 @@ export class Stager {
     if (known?.state === 'partial' && resume.size > 0) {
       job.ext = known.ext;
       job.createdAt = known.createdAt;
+      job.bytes = this._doneBytes(resume, job.size);
     }
     this._jobs.set(id, job);
+    this._failed.delete(id);
     job.done = this._run(job, resume).finally(() => {
       this._jobs.delete(id);
     });
-    job.done.catch(() => undefined);
+    job.done.catch(err => {
+      if (!(err instanceof DataError && err.status === 499)) {
+        this._options.logger.error({ err }, 'data: staging broke');
+      }
+    });
     this._publish(job, true);
     return job;
   }
@@ -308,12 +320,21 @@ export class Stager {
       job.error = e.reason;
       if (e.status !== 499) {
         this._options.logger.warn(
-          { endpoint: job.endpoint.config.id, reason: e.reason },
+          {
+            endpoint: job.endpoint.config.id,
+            reason: e.reason,
+            ...(err instanceof DataError ? {} : { err })
+          },
           'data: staging failed'
         );
       }
       this._publish(job, true);
-      return this._entryOfJob(job);
+      const entry = this._entryOfJob(job);
+      // Kept so the panel and a waiting kernel see why (until staged again or deleted).
+      if (e.status !== 499) {
+        this._failed.set(job.id, entry);
+      }
+      return entry;
     } finally {
       this._release();
     }
@@ -325,13 +346,7 @@ export class Stager {
     const files = entryFiles(config.dir, job.id, job.ext);
     const expectation = await this._expectation(job);
     job.state = 'downloading';
-    job.bytes = 0;
-    for (const index of done) {
-      job.bytes += Math.min(
-        config.chunkBytes,
-        job.size - index * config.chunkBytes
-      );
-    }
+    job.bytes = this._doneBytes(done, job.size);
     job.meter.sample(job.bytes);
     this._index.set(this._partialEntry(job, [...done]));
     this._publish(job, true);
@@ -446,6 +461,15 @@ export class Stager {
         this._options.publish({ type: 'removed', id, reason: 'evicted' });
       }
     }
+  }
+
+  private _doneBytes(done: Set<number>, size: number): number {
+    const chunk = this._options.config.chunkBytes;
+    let bytes = 0;
+    for (const index of done) {
+      bytes += Math.max(0, Math.min(chunk, size - index * chunk));
+    }
+    return bytes;
   }
 
   private _partialEntry(job: IJob, doneChunks: number[]): IIndexEntry {
@@ -602,6 +626,7 @@ export class Stager {
 
   private readonly _index: IndexStore;
   private readonly _jobs = new Map<string, IJob>();
+  private readonly _failed = new Map<string, DataStageEntry>();
   private readonly _queue: Array<() => void> = [];
   private _running = 0;
   private _closing = false;

@@ -1,0 +1,102 @@
+/**
+ * The real bundle as a child process (standalone mode), for tests that kill the bridge.
+ */
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+export const CHILD_TOKEN = 'data-child-token-0123456789';
+
+/** Build the bundle once into a temporary directory. */
+export async function buildBundle(): Promise<string> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mlinfn-data-bundle-'));
+  const bundle = path.join(dir, 'bridge.cjs');
+  await promisify(execFile)(process.execPath, [
+    path.join(__dirname, '..', '..', 'scripts', 'bundle.mjs'),
+    '--outfile',
+    bundle
+  ]);
+  writeFileSync(path.join(dir, 'token'), CHILD_TOKEN);
+  return bundle;
+}
+
+export interface IChildBridge {
+  proc: ChildProcess;
+  base: string;
+  exited: Promise<number | null>;
+  out(): string;
+  json(
+    method: string,
+    p: string,
+    body?: unknown
+  ): Promise<{ status: number; body: any }>;
+}
+
+/** Start the bundle with a config; resolves once it listens. */
+export async function launchBridge(
+  bundle: string,
+  config: unknown,
+  env: NodeJS.ProcessEnv
+): Promise<IChildBridge> {
+  const dir = path.dirname(bundle);
+  const configFile = path.join(dir, `config-${Date.now()}.json`);
+  writeFileSync(configFile, JSON.stringify(config));
+  const proc = spawn(
+    process.execPath,
+    [
+      bundle,
+      '--listen',
+      '127.0.0.1:0',
+      '--token-file',
+      path.join(dir, 'token'),
+      '--config',
+      configFile
+    ],
+    {
+      env: { PATH: process.env.PATH, HOME: dir, ...env },
+      stdio: ['ignore', 'pipe', 'pipe']
+    }
+  );
+  let out = '';
+  proc.stdout!.on('data', d => (out += d));
+  proc.stderr!.on('data', d => (out += d));
+  const exited = new Promise<number | null>(resolve =>
+    proc.on('exit', code => resolve(code))
+  );
+  let address = '';
+  for (let i = 0; i < 400 && !address; i++) {
+    for (const line of out.split('\n')) {
+      if (line.startsWith('{') && JSON.parse(line).msg === 'listening') {
+        address = JSON.parse(line).address;
+      }
+    }
+    if (proc.exitCode !== null) {
+      break;
+    }
+    await new Promise(r => setTimeout(r, 25));
+  }
+  if (!address) {
+    throw new Error(`the bridge did not start:\n${out}`);
+  }
+  const base = `http://${address}`;
+  return {
+    proc,
+    base,
+    exited,
+    out: () => out,
+    async json(method, p, body) {
+      const res = await fetch(base + p, {
+        method,
+        headers: {
+          Authorization: `Bearer ${CHILD_TOKEN}`,
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' })
+        },
+        body: body === undefined ? undefined : JSON.stringify(body)
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    }
+  };
+}
