@@ -37,6 +37,13 @@ if [ "${1:-}" = "--test" ]; then
   # The real S3 server the data tests run against (Ceph RGW from Debian's packages).
   say "installing the Ceph RGW test rig's packages"
   scripts/rigs/ceph-rgw.sh install
+  # data: a FUSE mount the mount-health tests can hang (rclone, fuse3) and getfattr (attr).
+  if ! command -v rclone >/dev/null || ! command -v fusermount3 >/dev/null || ! command -v getfattr >/dev/null; then
+    [ "$(id -u)" = 0 ] || fail "the data tests need rclone, fuse3 and attr: run 'sudo apt-get install rclone fuse3 attr'"
+    say "installing rclone, fuse3 and attr for the data tests"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rclone fuse3 attr >/dev/null ||
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rclone fuse3 attr >/dev/null; }
+  fi
 fi
 
 if [ ! -x "$VENV/bin/python" ]; then
