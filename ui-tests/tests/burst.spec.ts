@@ -282,6 +282,34 @@ test.describe('@mlinfn/burst', () => {
     );
   });
 
+  test('a cell runs on Spark with a spark session ready: its outputs in the cell', async ({
+    page,
+    tmpPath
+  }) => {
+    test.setTimeout(300000);
+    const file = `${tmpPath}/spark.ipynb`;
+    await openBurstNotebook(
+      page,
+      file,
+      'hello from Spark',
+      'print("rows:", spark.range(1000).count())\n'
+    );
+    await page.notebook.selectCells(1);
+    await page.menu.clickMenuItem('Run>Run Cell on…');
+    const title = await sendForm(page, 'Spark');
+    const cell = (await page.notebook.getCellLocator(1))!;
+    await expect(cell.locator('.jp-OutputArea-output').first()).toContainText(
+      'rows: 1000',
+      { timeout: 240000 }
+    );
+    await expectOutputs(page, 'hello from Spark', 30000);
+
+    const panel = await openJobs(page);
+    const row = jobRow(panel, 'spark.ipynb');
+    await expect(row.locator('.jp-BurstJobs-status')).toHaveText('Completed');
+    await expect(row.locator('.jp-BurstJobs-backend')).toHaveText(title);
+  });
+
   test('a cell sent before its notebook is closed has its outputs in the notebook on reopening', async ({
     page,
     tmpPath
