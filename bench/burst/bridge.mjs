@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ROOT } from '../lib/jupyter.mjs';
 import { freePort, onCleanup, sleep, spawnManaged } from '../lib/proc.mjs';
 
-export async function startBridge(burstConfig) {
+export async function startBridge(burstConfig, env = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mlinfn-bench-burst-'));
   const root = path.join(dir, 'root');
   mkdirSync(root);
@@ -34,7 +34,7 @@ export async function startBridge(burstConfig) {
       '--config',
       path.join(dir, 'config.json')
     ],
-    { cwd: root, env: { ...process.env, MLINFN_ROOT_DIR: root } }
+    { cwd: root, env: { ...process.env, ...env, MLINFN_ROOT_DIR: root } }
   );
   const stop = onCleanup(async ({ sync }) => {
     if (!sync) {

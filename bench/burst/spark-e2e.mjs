@@ -33,12 +33,12 @@ function rawSparkSubmit(env, script) {
         script
       ],
       {
+        // The rig's environment (SPARK_LOCAL_IP...), as the bridge gets it.
         env: {
           ...process.env,
+          ...env,
           PYSPARK_PYTHON: PYTHON,
-          PYSPARK_DRIVER_PYTHON: PYTHON,
-          SPARK_HOME: env.SPARK_HOME,
-          SPARK_LOCAL_IP: env.SPARK_LOCAL_IP
+          PYSPARK_DRIVER_PYTHON: PYTHON
         },
         stdio: ['ignore', 'pipe', 'pipe']
       }
@@ -61,19 +61,22 @@ function rawSparkSubmit(env, script) {
 
 export async function sparkE2e({ smoke, log }) {
   const env = startRig('spark.sh', log);
-  const bridge = await startBridge({
-    reconcileIntervalSeconds: 1,
-    backends: [
-      {
-        id: 'spark',
-        kind: 'spark',
-        master: env.SPARK_MASTER,
-        sparkSubmit: env.MLINFN_SPARK_SUBMIT,
-        python: PYTHON,
-        resources: { cpus: 1, memoryMB: 512 }
-      }
-    ]
-  });
+  const bridge = await startBridge(
+    {
+      reconcileIntervalSeconds: 1,
+      backends: [
+        {
+          id: 'spark',
+          kind: 'spark',
+          master: env.SPARK_MASTER,
+          sparkSubmit: env.MLINFN_SPARK_SUBMIT,
+          python: PYTHON,
+          resources: { cpus: 1, memoryMB: 512 }
+        }
+      ]
+    },
+    env // the rig's environment (SPARK_LOCAL_IP...), as the raw spark-submit gets it
+  );
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mlinfn-bench-spark-'));
   const script = path.join(dir, 'cell.py');
   writeFileSync(

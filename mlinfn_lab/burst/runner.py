@@ -45,9 +45,17 @@ SPARK_PREAMBLE = (
 SPARK_EPILOGUE = "try:\n    spark.stop()\nexcept Exception:\n    pass\n"
 
 
+T0 = time.time()
+
+
 def log(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def note(text: str) -> None:
+    """A line of the runner's own, with the seconds since it started."""
+    log(f"[burst {time.time() - T0:6.1f} s] {text}\n")
 
 
 def write_json_atomic(path: str, value: dict) -> None:
@@ -172,6 +180,7 @@ class KernelEngine:
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=120)
         self.deadline = deadline
+        note("kernel ready")
 
     def execute(self, code: str, outputs: Outputs | None, silent: bool = False) -> dict:
         """Run code; feed iopub to `outputs`; return the execute_reply content."""
@@ -203,14 +212,13 @@ class KernelEngine:
         return reply["content"]
 
     def close(self) -> None:
+        # Everything the job needs is in hand (and a Spark session already stopped): no
+        # graceful shutdown round trip, which costs a second or more on a busy worker.
         try:
             self.kc.stop_channels()
-            self.km.shutdown_kernel(now=False)
+            self.km.shutdown_kernel(now=True)
         except Exception:
-            try:
-                self.km.shutdown_kernel(now=True)
-            except Exception:
-                pass
+            pass
         shutil.rmtree(self._specdir, ignore_errors=True)
 
 
@@ -346,18 +354,18 @@ def run(sandbox: str, emit_result: bool) -> int:
     try:
         engine = make_engine(deadline)
         result["engine"] = engine.name
-        log(f"[burst] job {bundle.get('jobId')}: {len(cells) - 1} context cell(s), then the cell, "
-            f"in a fresh kernel ({engine.name}, Python {sys.version.split()[0]})\n")
+        note(f"job {bundle.get('jobId')}: {len(cells) - 1} context cell(s), then the cell, "
+             f"in a fresh kernel ({engine.name}, Python {sys.version.split()[0]})")
         if bundle.get("spark"):
             reply = engine.execute(SPARK_PREAMBLE, None, silent=True)
             if reply.get("status") != "ok":
                 raise RuntimeError(f"no SparkSession: {reply.get('ename')}: {reply.get('evalue')}")
+            note("SparkSession `spark` ready")
         status = "ok"
         outputs = Outputs(echo=True)
         for index, cell in enumerate(cells):
             is_target = index == len(cells) - 1
-            if not is_target:
-                log(f"[burst] context cell {cell.get('id')}\n")
+            note(f"context cell {cell.get('id')}" if not is_target else f"cell {cell.get('id')}")
             sink = outputs if is_target else Outputs(echo=True)
             reply = engine.execute(cell.get("code", ""), sink)
             result["executionCount"] = reply.get("execution_count")
@@ -412,7 +420,7 @@ def run(sandbox: str, emit_result: bool) -> int:
         # Cluster-mode drivers (k8s, yarn) leave no file behind: the result travels in the log.
         encoded = base64.b64encode(json.dumps(result).encode()).decode()
         log(f"\nMLINFN-BURST-RESULT-BEGIN\n{encoded}\nMLINFN-BURST-RESULT-END\n")
-    log(f"[burst] done: {result['status']}\n")
+    note(f"done: {result['status']}")
     return 0
 
 

@@ -47,9 +47,12 @@ export async function listInputs(
   rootDir: string,
   notebookPath: string,
   inputFiles: string[],
-  maxBytes: number
+  maxBytes: number,
+  /** The notebook's folder when the caller has resolved it already. */
+  resolvedFolder?: string
 ): Promise<IInputFile[]> {
-  const { folder } = await notebookFolder(rootDir, notebookPath);
+  const folder =
+    resolvedFolder ?? (await notebookFolder(rootDir, notebookPath)).folder;
   const files: IInputFile[] = [];
   let total = 0;
   const add = (from: string, bytes: number) => {
@@ -102,7 +105,10 @@ export async function listInputs(
  *
  * @throws BadJobRequest (404 when it does not exist)
  */
-export async function checkNotebookFile(rootDir: string, notebookPath: string): Promise<void> {
+export async function checkNotebookFile(
+  rootDir: string,
+  notebookPath: string
+): Promise<string> {
   const { folder } = await notebookFolder(rootDir, notebookPath);
   let info;
   try {
@@ -113,6 +119,7 @@ export async function checkNotebookFile(rootDir: string, notebookPath: string): 
   if (!info.isFile()) {
     throw new BadJobRequest(`${notebookPath} is not a notebook file`);
   }
+  return folder;
 }
 
 /** Write the bundle into a new sandbox; returns whether it carries inputs. */
@@ -122,7 +129,7 @@ export async function writeBundle(
 ): Promise<{ hasInputs: boolean }> {
   const { sandbox, request } = options;
   await mkdir(sandbox, { recursive: true, mode: 0o700 });
-  await copyFile(
+  const runner = copyFile(
     path.join(pythonFilesDir(), 'runner.py'),
     path.join(sandbox, 'runner.py')
   );
@@ -134,7 +141,7 @@ export async function writeBundle(
     })),
     { id: request.cellId, code: request.code, context: false }
   ];
-  await writeFile(
+  const written = writeFile(
     path.join(sandbox, 'bundle.json'),
     JSON.stringify({
       jobId: options.jobId,
@@ -144,6 +151,7 @@ export async function writeBundle(
       maxProducedBytes: options.maxProducedBytes
     })
   );
+  await Promise.all([runner, written]);
   for (const file of inputs) {
     const target = path.join(sandbox, 'inputs', file.to);
     await mkdir(path.dirname(target), { recursive: true });

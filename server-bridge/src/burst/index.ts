@@ -253,12 +253,16 @@ export class BurstModule implements IBurstModule {
       info.resources,
       backend.id
     );
-    await checkNotebookFile(this._options.rootDir, request.notebookPath);
+    const folder = await checkNotebookFile(
+      this._options.rootDir,
+      request.notebookPath
+    );
     const inputs = await listInputs(
       this._options.rootDir,
       request.notebookPath,
       request.inputFiles ?? [],
-      this.config.maxInputBytes
+      this.config.maxInputBytes,
+      folder
     );
     const id = randomBytes(8).toString('hex');
     const sandbox = path.join(this.store.dir, 'jobs', id);
@@ -403,7 +407,7 @@ export class BurstModule implements IBurstModule {
         }
         if (backendState) {
           Object.assign(record.backendState, backendState);
-          this.store.changed();
+          this.store.changed(id);
         }
         if (FINISHED.has(record.job.state)) {
           // A late report about a finished job changes nothing public.
@@ -442,7 +446,7 @@ export class BurstModule implements IBurstModule {
       }
     }
     if (JSON.stringify(record.job) !== before) {
-      this.store.changed();
+      this.store.changed(record.job.id);
       this._publishJob(record);
     }
   }

@@ -1,14 +1,22 @@
 /**
- * burst: the job store, a cache of what the backends say, in `<stateDir>/burst/jobs.json`
- * (written atomically, a moment after each change). It keeps what is needed to find each job
- * again (sandbox, backend state) and to resubmit it (the request).
+ * burst: the job store, a cache of what the backends say. Each job's record is a small file in
+ * its own folder (`<stateDir>/burst/jobs/<id>/job.json`, next to its sandbox), written
+ * atomically a moment after each change, so a change costs the same with 10 jobs or 500. It
+ * keeps what is needed to find each job again (sandbox, backend state) and to resubmit it.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  writeFile
+} from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { IJobRecord } from './types';
 
-const FILE = 'jobs.json';
+const RECORD = 'job.json';
 const VERSION = 1;
 
 /** The store. */
@@ -19,22 +27,29 @@ export class JobStore {
     private readonly _keepFinished: number
   ) {}
 
-  /** Read the store; a missing or unreadable file is an empty store (the backends refill it). */
+  /** The folder of every job. */
+  get jobsDir(): string {
+    return path.join(this.dir, 'jobs');
+  }
+
+  /** Read every record; an unreadable one is skipped (its backend may give it back). */
   async load(): Promise<void> {
-    await mkdir(path.join(this.dir, 'jobs'), { recursive: true, mode: 0o700 });
-    try {
-      const raw = JSON.parse(await readFile(path.join(this.dir, FILE), 'utf8'));
-      if (raw?.version === VERSION && Array.isArray(raw.jobs)) {
-        for (const record of raw.jobs as IJobRecord[]) {
-          this._jobs.set(record.job.id, record);
-        }
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this._logger.warn(
-          { err: String(err) },
-          'burst: job store unreadable; starting empty'
+    await mkdir(this.jobsDir, { recursive: true, mode: 0o700 });
+    for (const id of await readdir(this.jobsDir)) {
+      try {
+        const raw = JSON.parse(
+          await readFile(path.join(this.jobsDir, id, RECORD), 'utf8')
         );
+        if (raw?.version === VERSION && raw.record?.job?.id === id) {
+          this._jobs.set(id, raw.record as IJobRecord);
+        }
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          this._logger.warn(
+            { job: id, err: String(err) },
+            'burst: job record unreadable; skipped'
+          );
+        }
       }
     }
   }
@@ -52,24 +67,27 @@ export class JobStore {
 
   put(record: IJobRecord): void {
     this._jobs.set(record.job.id, record);
-    this.changed();
+    this.changed(record.job.id);
   }
 
-  /** Forget a job and delete its sandbox. */
+  /** Forget a job and delete its folder (record and sandbox). */
   async delete(id: string): Promise<void> {
     const record = this._jobs.get(id);
     this._jobs.delete(id);
-    this.changed();
+    this._dirty.delete(id);
+    const folder = path.join(this.jobsDir, id);
     if (
       record &&
-      path.dirname(record.sandbox) === path.join(this.dir, 'jobs')
+      path.dirname(folder) === this.jobsDir &&
+      /^[a-z0-9]+$/.test(id)
     ) {
-      await rm(record.sandbox, { recursive: true, force: true });
+      await rm(folder, { recursive: true, force: true });
     }
   }
 
-  /** Something in a record changed: save soon. */
-  changed(): void {
+  /** Something in a job's record changed: save it soon. */
+  changed(id: string): void {
+    this._dirty.add(id);
     if (this._timer) {
       return;
     }
@@ -79,7 +97,7 @@ export class JobStore {
     }, 100);
   }
 
-  /** Write now (and wait for a write under way). */
+  /** Write the changed records now (and wait for a write under way). */
   async flush(): Promise<void> {
     if (this._timer) {
       clearTimeout(this._timer);
@@ -88,21 +106,45 @@ export class JobStore {
     const previous = this._writing;
     this._writing = (async () => {
       await previous;
-      await this._prune();
-      const file = path.join(this.dir, FILE);
-      const tmp = `${file}.${process.pid}.tmp`;
-      const body = JSON.stringify({ version: VERSION, jobs: this.all() });
-      try {
-        await writeFile(tmp, body, { mode: 0o600 });
-        await rename(tmp, file);
-      } catch (err) {
-        this._logger.warn({ err: String(err) }, 'burst: job store not saved');
+      const ids = [...this._dirty];
+      this._dirty.clear();
+      for (const id of ids) {
+        const record = this._jobs.get(id);
+        if (record) {
+          await this._write(record);
+        }
       }
+      await this._prune();
     })();
     await this._writing;
   }
 
-  /** Keep at most keepFinishedJobs finished jobs (the oldest go, with their sandboxes). */
+  private async _write(record: IJobRecord): Promise<void> {
+    const folder = path.join(this.jobsDir, record.job.id);
+    const file = path.join(folder, RECORD);
+    const tmp = `${file}.tmp`;
+    const body = JSON.stringify({ version: VERSION, record });
+    try {
+      try {
+        await writeFile(tmp, body, { mode: 0o600 });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          throw err;
+        }
+        // The sandbox usually exists already (one call fewer per write); adopted jobs' may not.
+        await mkdir(folder, { recursive: true, mode: 0o700 });
+        await writeFile(tmp, body, { mode: 0o600 });
+      }
+      await rename(tmp, file);
+    } catch (err) {
+      this._logger.warn(
+        { job: record.job.id, err: String(err) },
+        'burst: job record not saved'
+      );
+    }
+  }
+
+  /** Keep at most keepFinishedJobs finished jobs (the oldest go, with their folders). */
   private async _prune(): Promise<void> {
     const finished = this.all().filter(r =>
       ['completed', 'failed', 'cancelled'].includes(r.job.state)
@@ -113,6 +155,7 @@ export class JobStore {
   }
 
   private _jobs = new Map<string, IJobRecord>();
+  private _dirty = new Set<string>();
   private _timer: NodeJS.Timeout | undefined;
   private _writing: Promise<void> = Promise.resolve();
 }
