@@ -19,7 +19,7 @@ export function entryId(endpoint: string, bucket: string, key: string): string {
  */
 export function safeExtension(key: string): string {
   const base = key.slice(key.lastIndexOf('/') + 1);
-  const match = /((?:\.tar)?\.[A-Za-z0-9]{1,10})$/.exec(base);
+  const match = /((?:\.tar)?\.[a-z0-9]{1,10})$/i.exec(base);
   if (!match || match[1].length === base.length) {
     return '';
   }
