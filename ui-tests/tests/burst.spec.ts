@@ -404,7 +404,7 @@ test.describe('@mlinfn/burst', () => {
       .toEqual([2, ['stream', 'display_data']]);
   });
 
-  test('a running job is cancelled from the Jobs panel; its badge goes and its cell keeps its outputs', async ({
+  test('a running job is cancelled from the Jobs panel; its badge goes and its cell stays as it was', async ({
     page,
     tmpPath
   }) => {

@@ -152,6 +152,32 @@ describe('BurstJobsModel', () => {
     expect(model.jobs.map(j => j.id)).toEqual(['again001', 'new00001']);
   });
 
+  it('keeps a state pushed while a REST answer travelled: an answer never takes a job back', async () => {
+    const client = new FakeClient();
+    let answer: (value: unknown) => void = () => undefined;
+    const { model } = start(client);
+    client.push('burst', { type: 'jobs', jobs: [job({ state: 'running' })] });
+    client.request.mockImplementation(
+      () => new Promise(resolve => (answer = resolve))
+    );
+    const cancelling = model.cancel('job00001');
+    // The bridge pushes the cancelled state before its answer (taken while it still ran).
+    client.push('burst', { type: 'job', job: job({ state: 'cancelled' }) });
+    answer(job({ state: 'running' }));
+    await cancelling;
+    expect(model.get('job00001')?.state).toBe('cancelled');
+
+    client.push('burst', {
+      type: 'job',
+      job: job({ state: 'completed', hasOutputs: true, delivery: 'frontend' })
+    });
+    client.request.mockResolvedValueOnce(
+      job({ state: 'completed', hasOutputs: true, delivery: 'pending' })
+    );
+    await model.acknowledge('job00001', { delivered: true });
+    expect(model.get('job00001')?.delivery).toBe('frontend');
+  });
+
   it('takes a second acknowledgement refused with 409 as delivered elsewhere', async () => {
     const client = new FakeClient();
     client.respond(endPoint =>

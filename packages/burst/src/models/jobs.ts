@@ -139,7 +139,7 @@ export class BurstJobsModel implements IBurstJobs {
       method: 'POST',
       body: JSON.stringify(request)
     });
-    this._upsert(job);
+    this._upsertAnswer(job);
     return job;
   }
 
@@ -148,7 +148,7 @@ export class BurstJobsModel implements IBurstJobs {
       `${Private.jobPath(id)}/cancel`,
       { method: 'POST', body: '{}' }
     );
-    this._upsert(job);
+    this._upsertAnswer(job);
     return job;
   }
 
@@ -157,7 +157,7 @@ export class BurstJobsModel implements IBurstJobs {
       `${Private.jobPath(id)}/resubmit`,
       { method: 'POST', body: '{}' }
     );
-    this._upsert(job);
+    this._upsertAnswer(job);
     return job;
   }
 
@@ -181,7 +181,7 @@ export class BurstJobsModel implements IBurstJobs {
         { method: 'POST', body: JSON.stringify(ack) }
       );
       if (job) {
-        this._upsert(job);
+        this._upsertAnswer(job);
       }
     } catch (error) {
       // Another tab or browser acknowledged first: that one delivered.
@@ -230,6 +230,18 @@ export class BurstJobsModel implements IBurstJobs {
     this._subscription?.dispose();
     this._subscription = null;
     Signal.clearData(this);
+  }
+
+  /**
+   * A job from a REST answer. The channel may already have pushed a newer state (the job was
+   * cancelled, or finished, while the answer travelled): an answer never takes a job back.
+   */
+  private _upsertAnswer(job: BurstJob): void {
+    const known = this._jobs.get(job.id);
+    if (known && Private.isOlder(job, known)) {
+      return;
+    }
+    this._upsert(job);
   }
 
   private _upsert(job: BurstJob): void {
@@ -324,6 +336,27 @@ namespace Private {
    */
   export function jobPath(id: string): string {
     return `api/burst/jobs/${encodeURIComponent(id)}`;
+  }
+
+  /**
+   * How far delivery has gone: none, then pending, then somewhere.
+   */
+  export function deliveryRank(delivery: BurstJob['delivery']): number {
+    return delivery === 'none' ? 0 : delivery === 'pending' ? 1 : 2;
+  }
+
+  /**
+   * Whether `job` is an older picture of `known`: still unfinished when `known` has finished,
+   * or the same state with its outputs less far along.
+   */
+  export function isOlder(job: BurstJob, known: BurstJob): boolean {
+    if (isActive(job) && !isActive(known)) {
+      return true;
+    }
+    return (
+      job.state === known.state &&
+      deliveryRank(job.delivery) < deliveryRank(known.delivery)
+    );
   }
 
   /**
