@@ -530,3 +530,22 @@ def _condor_history(job_id: str) -> dict:
             return {k: ad[k] for k in ad.keys()}
         time.sleep(1)
     pytest.fail(f"job {job_id} neither in the queue nor in the history")
+
+
+def test_a_lost_store_is_rebuilt_from_the_pool(bridge):
+    """The schedd is the source of truth: with the bridge's record gone, the job is found by its
+    MlinfnJobId and its outputs still reach the notebook named in its ad."""
+    name = "lost store.ipynb"
+    nb = bridge.notebook(name, ["import time\ntime.sleep(5)\nprint('found again')"])
+    job = bridge.submit("pool", name, nb, 0)
+    bridge.stop(signal.SIGKILL)
+    (bridge.state / "burst" / "jobs" / job["id"] / "job.json").unlink()
+    bridge.start()
+    deadline = time.monotonic() + 60
+    while bridge.get(f"/api/burst/jobs/{job['id']}").status_code == 404:
+        assert time.monotonic() < deadline, "the job was not found again on the pool"
+        time.sleep(0.5)
+    done = bridge.wait(job["id"], {"completed"}, delivery="file")
+    assert done["notebookPath"] == name and done["cellId"] == nb.cells[0].id
+    cell = nbformat.read(bridge.root / name, as_version=4).cells[0]
+    assert cell.outputs == [{"output_type": "stream", "name": "stdout", "text": "found again\n"}]

@@ -48,9 +48,13 @@ SPARK_EPILOGUE = "try:\n    spark.stop()\nexcept Exception:\n    pass\n"
 T0 = time.time()
 
 
+# The log is the process's own stdout, whatever the in-process fallback redirects sys.stdout to.
+_LOG = sys.stdout
+
+
 def log(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    _LOG.write(text)
+    _LOG.flush()
 
 
 def note(text: str) -> None:

@@ -3,7 +3,7 @@
  * watched log's new bytes; each channel keeps its last 256 KiB for the next subscriber's
  * snapshot (offsets are bytes in the log, so a reader can tell a repeat from a gap).
  */
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { BurstLogMessage } from '../schema-types';
 import type { Hub } from '../ws/hub';
 import { readLog } from './log';
@@ -46,7 +46,8 @@ export class LogTails {
 
   watch(id: string): void {
     if (!this._tails.has(id)) {
-      this._tails.set(id, { offset: 0, text: '', start: 0, complete: false });
+      // offset -1: not started; the first read begins at the last KEEP_BYTES of the log.
+      this._tails.set(id, { offset: -1, text: '', start: 0, complete: false });
       void this._tick();
     }
   }
@@ -93,6 +94,14 @@ export class LogTails {
           continue;
         }
         const finished = this._options.finished(id);
+        if (tail.offset < 0) {
+          const size = (await this.size(this._options.logPath(id))) ?? 0;
+          tail.offset = await this._characterStart(
+            this._options.logPath(id),
+            Math.max(0, size - KEEP_BYTES)
+          );
+          tail.start = tail.offset;
+        }
         const piece = await readLog(
           this._options.logPath(id),
           tail.offset,
@@ -132,6 +141,32 @@ export class LogTails {
       }
     } finally {
       this._busy = false;
+    }
+  }
+
+  /** The first character boundary at or after `offset` (skips UTF-8 continuation bytes). */
+  private async _characterStart(
+    file: string | undefined,
+    offset: number
+  ): Promise<number> {
+    if (offset === 0 || !file) {
+      return offset;
+    }
+    try {
+      const handle = await open(file, 'r');
+      try {
+        const buf = Buffer.alloc(4);
+        const { bytesRead } = await handle.read(buf, 0, 4, offset);
+        let skip = 0;
+        while (skip < bytesRead && (buf[skip] & 0xc0) === 0x80) {
+          skip++;
+        }
+        return offset + skip;
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      return offset;
     }
   }
 
