@@ -33,6 +33,7 @@ import { checkNotebookFile, listInputs, writeBundle } from './bundle';
 import { resolveBurstConfig, ResolvedBurstConfig } from './config';
 import { Delivery, DeliveryError } from './delivery';
 import { LogTails } from './log-tails';
+import { defaultPython, pythonFilesDir } from './python-files';
 import { resolveResources } from './resources';
 import { cleanOutputs, outcome, readResult } from './results';
 import { registerBurstRoutes } from './routes';
@@ -105,6 +106,9 @@ export class BurstModule implements IBurstModule {
     this._files = options.fileAgent ?? createFileAgent(options.rootDir);
     this._ownFiles = !options.fileAgent;
     this._delivery = new Delivery(options.rootDir, this._files, options.collab);
+    // Found once now, never in a request path (they look at the disk synchronously).
+    pythonFilesDir();
+    defaultPython();
     const ctx = this._context();
     let basePath: string | undefined;
     if (options.serverUrl) {

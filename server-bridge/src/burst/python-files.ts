@@ -29,7 +29,26 @@ export function pythonFilesDir(): string {
   return found;
 }
 
-/** The Python that runs helpers and local runners when a backend names none. */
+let python: string | undefined;
+
+/**
+ * The Python that runs helpers and local runners when a backend names none:
+ * $MLINFN_BURST_PYTHON, else the Python of the environment mlinfn_lab is installed in (the
+ * lab's own: the bundle sits in `<prefix>/lib/pythonX.Y/site-packages/mlinfn_lab/bridge/`),
+ * else `python3` on the PATH.
+ */
 export function defaultPython(): string {
-  return process.env.MLINFN_BURST_PYTHON || 'python3';
+  if (python) {
+    return python;
+  }
+  const fromEnv = process.env.MLINFN_BURST_PYTHON;
+  const m =
+    /^(.*)\/lib\/python3[.0-9]*\/site-packages\/mlinfn_lab\/bridge$/.exec(
+      __dirname
+    );
+  const installed = m ? path.join(m[1], 'bin', 'python3') : undefined;
+  // Once, at first use (module start): not in a request path.
+  python =
+    fromEnv || (installed && existsSync(installed) ? installed : 'python3');
+  return python;
 }
