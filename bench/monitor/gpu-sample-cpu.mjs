@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeGpuStandIn, MODEL, XML_FIXTURE } from './gpu-standin.mjs';
 import { ROOT, tempDir } from './jupyter.mjs';
-import { CLK_TCK, fmt, median, onCleanup } from './proc.mjs';
+import { CLK_TCK, fmt, median, onCleanup } from '../lib/proc.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const LIB = path.join(ROOT, 'server-bridge', 'lib');
