@@ -114,7 +114,7 @@ export class DataApi {
       `${Private.upload(endpoint, uploadId)}/parts/${partNumber}`,
       { bucket, key }
     );
-    return this._client.request<DataUploadStatus>(url, {
+    return this._request<DataUploadStatus>(url, {
       method: 'PUT',
       body,
       headers: { 'Content-Type': 'application/octet-stream' }
@@ -153,7 +153,7 @@ export class DataApi {
     bucket: string,
     key: string
   ): Promise<void> {
-    return this._client.request<void>(
+    return this._request<void>(
       Private.withQuery(Private.upload(endpoint, uploadId), { bucket, key }),
       { method: 'DELETE' }
     );
@@ -177,10 +177,9 @@ export class DataApi {
    * Remove an entry from the cache.
    */
   removeCached(id: string): Promise<void> {
-    return this._client.request<void>(
-      `api/data/cache/${encodeURIComponent(id)}`,
-      { method: 'DELETE' }
-    );
+    return this._request<void>(`api/data/cache/${encodeURIComponent(id)}`, {
+      method: 'DELETE'
+    });
   }
 
   /**
@@ -191,19 +190,30 @@ export class DataApi {
   }
 
   private _get<T>(path: string, query?: object): Promise<T> {
-    // 'no-cache' still asks the bridge every time, but stops ServerConnection from appending
-    // its `?<timestamp>` cache buster, which the bridge's strict query schemas refuse.
-    return this._client.request<T>(
-      query ? Private.withQuery(path, query) : path,
-      { cache: 'no-cache' }
-    );
+    return this._request<T>(query ? Private.withQuery(path, query) : path);
   }
 
   private _post<T>(path: string, body: object): Promise<T> {
-    return this._client.request<T>(path, {
+    return this._request<T>(path, {
       method: 'POST',
       body: JSON.stringify(body)
     });
+  }
+
+  private _request<T>(path: string, init: RequestInit = {}): Promise<T> {
+    // 'no-cache' still asks the bridge every time, but stops ServerConnection from appending
+    // its `?<timestamp>` cache buster (it does for 'no-store'), which the bridge's strict
+    // query schemas refuse.
+    if (init.method === 'DELETE') {
+      // ServerConnection labels a request without a type as JSON, and the bridge (fastify)
+      // answers 400 to an empty JSON body, while jupyter-server-proxy refuses a DELETE with a
+      // body: label the empty body as bytes, which the bridge reads as nothing.
+      init = {
+        ...init,
+        headers: { 'Content-Type': 'application/octet-stream' }
+      };
+    }
+    return this._client.request<T>(path, { ...init, cache: 'no-cache' });
   }
 
   private _client: Pick<IBridgeClient, 'request'>;

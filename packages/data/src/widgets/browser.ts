@@ -103,7 +103,7 @@ export class BrowserSection extends DataView {
       head.append(
         Dom.empty(
           trans.__(
-            'No storage endpoints are configured — add a "data" section with your S3 endpoints to the bridge config (see the "Data access" section of the mlinfn-lab README).'
+            'No storage endpoints are configured — add a "data" section with your S3 endpoints to the bridge config (see the "Data" section of the mlinfn-lab README).'
           )
         )
       );

@@ -82,6 +82,7 @@ export class CacheSection extends DataView {
         const item = Dom.el('li', 'jp-DataCache-entry');
         item.dataset.id = e.id;
         item.dataset.key = e.key;
+        item.dataset.bucket = e.bucket;
         const name = Dom.el('span', 'jp-DataCache-name', Dom.basename(e.key));
         name.title = `${e.endpoint}/${e.bucket}/${e.key}\n${e.localPath ?? ''}`;
         const meta = Dom.el(
@@ -142,6 +143,7 @@ export class CacheSection extends DataView {
     const item = Dom.el('div', `jp-DataCache-staging jp-mod-${s.entry.state}`);
     item.dataset.id = s.id;
     item.dataset.key = s.entry.key;
+    item.dataset.bucket = s.entry.bucket;
     item.dataset.state = s.entry.state;
     if (s.entry.state === 'failed') {
       // No bar for a staging that stopped: its rate and time left mean nothing now.
