@@ -246,6 +246,7 @@ export class BurstModule implements IBurstModule {
     user: BridgeIdentity,
     resubmittedFrom?: string
   ): Promise<BurstJob> {
+    const t0 = performance.now();
     await this._loaded;
     const backend = this.backends.get(request.backend);
     if (!backend) {
@@ -315,25 +316,39 @@ export class BurstModule implements IBurstModule {
       backendState: {},
       canWrite: allowed(user, 'contents', 'write')
     };
+    const t1 = performance.now();
     this.store.put(record);
-    try {
-      await backend.submit(record);
-    } catch (err) {
+    // The record goes to disk while the backend takes the job (a bridge that dies meanwhile
+    // finds it again: HTCondor jobs by their MlinfnJobId, the others by their record).
+    const [saved, submitted] = await Promise.allSettled([
+      this.store.flush(),
+      backend.submit(record)
+    ]);
+    if (submitted.status === 'rejected') {
       await this.store.delete(id);
+      const err = submitted.reason;
       if (err instanceof SubmitValueError) {
         throw new BadJobRequest(err.message);
       }
       throw err;
     }
-    // On disk before the answer: a bridge that dies now still finds the job after a restart.
-    await this.store.flush();
+    const t2 = performance.now();
+    if (info.kind === 'htcondor' && saved.status === 'fulfilled') {
+      // The schedd holds the job with its id and folder: the cluster id can be saved later.
+      this.store.changed(id);
+    } else {
+      // A local or Spark job is found again only by the pid in its record: on disk first.
+      await this.store.flush();
+    }
     this._publishJob(record);
     this.logger.info(
       {
         job: id,
         backend: backend.id,
         user: user.username,
-        notebook: request.notebookPath
+        notebook: request.notebookPath,
+        bundleMs: Math.round((t1 - t0) * 10) / 10,
+        submitMs: Math.round((t2 - t1) * 10) / 10
       },
       'burst job submitted'
     );

@@ -31,13 +31,26 @@ export function checkRelative(rel: string, what: string): string {
   return parts.join('/');
 }
 
+const roots = new Map<string, Promise<string>>();
+
+/** The Jupyter root resolved through symlinks (once: it does not move while we run). */
+function realRoot(rootDir: string): Promise<string> {
+  let root = roots.get(rootDir);
+  if (!root) {
+    root = realpath(rootDir);
+    root.catch(() => roots.delete(rootDir));
+    roots.set(rootDir, root);
+  }
+  return root;
+}
+
 /** The notebook's folder, resolved, inside the (resolved) Jupyter root. */
 export async function notebookFolder(
   rootDir: string,
   notebookPath: string
 ): Promise<{ root: string; folder: string }> {
   const rel = checkRelative(notebookPath, 'notebookPath');
-  const root = await realpath(rootDir);
+  const root = await realRoot(rootDir);
   const folderRel = path.posix.dirname(rel);
   let folder: string;
   try {
