@@ -28,6 +28,8 @@ export interface IBundleOptions {
   maxProducedBytes: number;
   /** The runner readies a `spark` session in the kernel. */
   spark: boolean;
+  /** The caller has made the sandbox folder already. */
+  sandboxMade?: boolean;
 }
 
 /** One file to copy: from (absolute, checked), to (relative to inputs/). */
@@ -128,7 +130,9 @@ export async function writeBundle(
   inputs: IInputFile[]
 ): Promise<{ hasInputs: boolean }> {
   const { sandbox, request } = options;
-  await mkdir(sandbox, { recursive: true, mode: 0o700 });
+  if (!options.sandboxMade) {
+    await mkdir(sandbox, { recursive: true, mode: 0o700 });
+  }
   const runner = copyFile(
     path.join(pythonFilesDir(), 'runner.py'),
     path.join(sandbox, 'runner.py')

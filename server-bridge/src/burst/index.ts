@@ -11,6 +11,7 @@
  * and every `reconcileIntervalSeconds`.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ICollabModule } from '../collab/index';
@@ -258,19 +259,29 @@ export class BurstModule implements IBurstModule {
       info.resources,
       backend.id
     );
-    const folder = await checkNotebookFile(
-      this._options.rootDir,
-      request.notebookPath
-    );
-    const inputs = await listInputs(
-      this._options.rootDir,
-      request.notebookPath,
-      request.inputFiles ?? [],
-      this.config.maxInputBytes,
-      folder
-    );
     const id = randomBytes(8).toString('hex');
     const sandbox = path.join(this.store.dir, 'jobs', id);
+    // The sandbox is made while the notebook and inputs are checked (removed if they fail).
+    const made = mkdir(sandbox, { recursive: true, mode: 0o700 });
+    let inputs;
+    try {
+      const folder = await checkNotebookFile(
+        this._options.rootDir,
+        request.notebookPath
+      );
+      inputs = await listInputs(
+        this._options.rootDir,
+        request.notebookPath,
+        request.inputFiles ?? [],
+        this.config.maxInputBytes,
+        folder
+      );
+      await made;
+    } catch (err) {
+      await made.catch(() => undefined);
+      await rm(sandbox, { recursive: true, force: true });
+      throw err;
+    }
     const full = {
       ...request,
       contextCells: request.contextCells ?? [],
@@ -286,7 +297,8 @@ export class BurstModule implements IBurstModule {
         request: full,
         maxInputBytes: this.config.maxInputBytes,
         maxProducedBytes: this.config.maxProducedBytes,
-        spark: info.kind === 'spark'
+        spark: info.kind === 'spark',
+        sandboxMade: true
       },
       inputs
     );

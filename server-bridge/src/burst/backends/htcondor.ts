@@ -114,11 +114,19 @@ export class HTCondorBackend implements IBurstBackend {
   }
 
   async cancel(record: IJobRecord): Promise<void> {
-    await this.helper.call('act', {
+    const answer = await this.helper.call<{ result: JobAd | null }>('act', {
       action: 'remove',
       constraint: `MlinfnJobId == "${safeId(record.job.id)}"`,
       reason: 'cancelled from JupyterLab'
     });
+    // The schedd took the removal: the job is cancelled now (no need to find it in the
+    // history later). Nothing removed means it had finished: the next reconcile says how.
+    if (Number(answer.result?.TotalSuccess ?? 0) >= 1) {
+      this._ctx.finished(record.job.id, {
+        cancelled: true,
+        finishedAt: Date.now()
+      });
+    }
   }
 
   logPath(record: IJobRecord): string | undefined {
@@ -148,6 +156,35 @@ export class HTCondorBackend implements IBurstBackend {
     for (const ad of byId.values()) {
       this._maybeAdopt(ad);
     }
+    // Jobs gone from the queue: one history query for all of them (it reads the whole file).
+    const gone = records.filter(
+      r =>
+        !FINISHED.has(r.job.state) &&
+        !byId.has(r.job.id) &&
+        // Not yet submitted (its submit call is still on its way) is not gone.
+        !(r.backendState.cluster === undefined && r.job.state === 'queued')
+    );
+    const history = new Map<string, JobAd>();
+    if (gone.length) {
+      try {
+        const answer = await this.helper.call<{ ads: JobAd[] }>('history', {
+          constraint: gone
+            .map(r => `MlinfnJobId == "${safeId(r.job.id)}"`)
+            .join(' || '),
+          projection: AD_PROJECTION,
+          match: gone.length
+        });
+        for (const ad of answer.ads) {
+          history.set(String(ad.MlinfnJobId), ad);
+        }
+      } catch (err) {
+        this._ctx.logger.warn(
+          { err: (err as Error).message },
+          'HTCondor history failed'
+        );
+        return;
+      }
+    }
     for (const record of records) {
       if (FINISHED.has(record.job.state) || this._busy.has(record.job.id)) {
         continue;
@@ -161,7 +198,11 @@ export class HTCondorBackend implements IBurstBackend {
       }
       this._busy.add(record.job.id);
       try {
-        await this._reconcileOne(record, byId.get(record.job.id));
+        await this._reconcileOne(
+          record,
+          byId.get(record.job.id),
+          history.get(record.job.id)
+        );
       } catch (err) {
         this._ctx.logger.warn(
           { job: record.job.id, err: (err as Error).message },
@@ -179,7 +220,8 @@ export class HTCondorBackend implements IBurstBackend {
 
   private async _reconcileOne(
     record: IJobRecord,
-    ad: JobAd | undefined
+    ad: JobAd | undefined,
+    past: JobAd | undefined
   ): Promise<void> {
     const id = record.job.id;
     let view: ICondorView | undefined;
@@ -188,13 +230,8 @@ export class HTCondorBackend implements IBurstBackend {
       view = stateFromAd(ad);
       cluster = ad.ClusterId as number;
     } else {
-      const history = await this.helper.call<{ ads: JobAd[] }>('history', {
-        constraint: `MlinfnJobId == "${safeId(id)}"`,
-        projection: AD_PROJECTION,
-        match: 1
-      });
-      if (history.ads[0]) {
-        view = stateFromAd(history.ads[0]);
+      if (past) {
+        view = stateFromAd(past);
       } else if (await exists(path.join(record.sandbox, 'job.log'))) {
         view = stateFromEvents(await this._events(record));
       }
