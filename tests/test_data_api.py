@@ -85,6 +85,8 @@ def bridge(rig, tmp_path_factory):
     }
     (work / "config.json").write_text(json.dumps(config))
     env = {"PATH": os.environ["PATH"], "HOME": str(work),
+           # The bundle runs from a temporary folder: say where burst's Python files are.
+           "MLINFN_BURST_PYTHON_DIR": str(REPO / "mlinfn_lab" / "burst"),
            "T_S3_KEY": rig["S3_ACCESS_KEY_ID"], "T_S3_SECRET": rig["S3_SECRET_ACCESS_KEY"]}
     proc = subprocess.Popen(
         ["node", str(bundle), "--listen", "127.0.0.1:0", "--token-file", str(work / "token"),

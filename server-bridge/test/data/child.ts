@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
+const REPO = path.resolve(__dirname, '..', '..', '..');
+
 export const CHILD_TOKEN = 'data-child-token-0123456789';
 
 /** Build the bundle once into a temporary directory. */
@@ -55,7 +57,13 @@ export async function launchBridge(
       configFile
     ],
     {
-      env: { PATH: process.env.PATH, HOME: dir, ...env },
+      env: {
+        PATH: process.env.PATH,
+        HOME: dir,
+        // The bundle runs from a temporary folder: say where burst's Python files are.
+        MLINFN_BURST_PYTHON_DIR: path.join(REPO, 'mlinfn_lab', 'burst'),
+        ...env
+      },
       stdio: ['ignore', 'pipe', 'pipe']
     }
   );
