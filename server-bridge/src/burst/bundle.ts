@@ -111,11 +111,13 @@ export async function checkNotebookFile(
   rootDir: string,
   notebookPath: string
 ): Promise<string> {
-  const { folder } = await notebookFolder(rootDir, notebookPath);
-  let info;
-  try {
-    info = await stat(path.join(folder, path.posix.basename(notebookPath)));
-  } catch {
+  // Both at once: the folder's confinement, and the file (the schema has already refused
+  // absolute paths and `..`; the file agent confines every later read and write).
+  const [{ folder }, info] = await Promise.all([
+    notebookFolder(rootDir, notebookPath),
+    stat(path.join(rootDir, notebookPath)).catch(() => undefined)
+  ]);
+  if (!info) {
     throw new BadJobRequest(`the notebook ${notebookPath} does not exist`, 404);
   }
   if (!info.isFile()) {
