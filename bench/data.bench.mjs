@@ -18,6 +18,7 @@ import {
   ensureBucket,
   ensureManyKeys,
   ensureObject,
+  removeObjects,
   startRig
 } from './data/rig.mjs';
 import { fmt, median, sleep } from './lib/proc.mjs';
@@ -295,6 +296,12 @@ export async function run({ smoke = false } = {}) {
   } finally {
     await bridge.stop();
     await limited.stop();
+    // The big objects go (the rig's OSD keeps objects in 4 GiB of memory, shared with the
+    // tests); the many-keys bucket, small and slow to make, stays for the next run.
+    await removeObjects(s3, bucket, [
+      `big-${bigSize}.bin`,
+      `limited-${limitedSize}.bin`
+    ]);
     s3.destroy();
   }
   log(

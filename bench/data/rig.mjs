@@ -7,6 +7,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -159,4 +160,24 @@ export async function directListing(s3, bucket, prefix) {
     token = out.IsTruncated ? out.NextContinuationToken : undefined;
   } while (token);
   return { firstMs: first, fullMs: performance.now() - t0, keys };
+}
+
+/** Delete objects and let RGW free their space now (its garbage collector waits hours). */
+export async function removeObjects(s3, bucket, keys) {
+  for (const key of keys) {
+    await s3
+      .send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))
+      .catch(() => undefined);
+  }
+  const rigDir =
+    process.env.MLINFN_RIG_DIR || path.join(ROOT, '.cache', 'rigs', 'rgw');
+  try {
+    execFileSync('radosgw-admin', ['gc', 'process', '--include-all'], {
+      env: { ...process.env, CEPH_CONF: path.join(rigDir, 'ceph.conf') },
+      stdio: 'ignore',
+      timeout: 120000
+    });
+  } catch {
+    // best effort
+  }
 }
