@@ -3,7 +3,7 @@ import type * as nbformat from '@jupyterlab/nbformat';
 import { BurstJobsModel } from '../src/models/jobs';
 import { IOpenNotebook, OutputsDelivery } from '../src/models/delivery';
 import { applyOutputs } from '../src/models/outputs';
-import { FakeClient, flush, job } from './fixtures';
+import { FakeClient, flush, job, T0 } from './fixtures';
 
 const OUTPUTS: nbformat.IOutput[] = [
   { output_type: 'stream', name: 'stdout', text: 'training…\n' },
@@ -157,6 +157,39 @@ describe('OutputsDelivery', () => {
         'api/burst/jobs'
       ]);
     }
+  });
+
+  it('never lets an older job of the cell replace the outputs a newer one delivered', async () => {
+    const { client, model } = setup();
+    client.push('burst', {
+      type: 'jobs',
+      jobs: [
+        job({
+          id: 'newer001',
+          createdAt: T0 + 1000,
+          state: 'completed',
+          hasOutputs: true,
+          delivery: 'frontend'
+        }),
+        job({
+          id: 'job00001',
+          state: 'completed',
+          hasOutputs: true,
+          delivery: 'pending'
+        })
+      ]
+    });
+    client.push('burst', message);
+    await flush();
+    const cell = model.sharedModel.getCell(1).toJSON() as nbformat.ICodeCell;
+    expect(cell.execution_count).toBe(7);
+    expect(client.request).toHaveBeenCalledWith('api/burst/jobs/job00001/ack', {
+      method: 'POST',
+      body: JSON.stringify({
+        delivered: true,
+        reason: 'superseded by the outputs of a newer job of this cell'
+      })
+    });
   });
 
   it('applies outputs still waiting when a notebook opens', async () => {

@@ -113,6 +113,17 @@ export class OutputsDelivery implements IDisposable {
       // The bridge writes the file (after `deliveryAckSeconds` when nobody acknowledges).
       return false;
     }
+    if (this._superseded(message)) {
+      // A newer job of this cell already put its outputs in: older ones must not replace
+      // them, and there is nothing for the bridge to write either.
+      await this._jobs
+        .acknowledge(message.id, {
+          delivered: true,
+          reason: 'superseded by the outputs of a newer job of this cell'
+        })
+        .catch(this._onError);
+      return false;
+    }
     const outputs = message.outputs as unknown as nbformat.IOutput[];
     // Two views of one document share its model: apply once per model.
     const models = new Set<INotebookModel>();
@@ -161,6 +172,26 @@ export class OutputsDelivery implements IDisposable {
       }
     }
     return applied !== null;
+  }
+
+  /**
+   * Whether a newer job of the same cell has already delivered its outputs.
+   */
+  private _superseded(message: BurstOutputsMessage): boolean {
+    const job = this._jobs.get(message.id);
+    if (!job) {
+      return false;
+    }
+    return this._jobs.jobs.some(
+      other =>
+        other.id !== job.id &&
+        other.notebookPath === message.notebookPath &&
+        other.cellId === message.cellId &&
+        other.createdAt > job.createdAt &&
+        (other.delivery === 'frontend' ||
+          other.delivery === 'room' ||
+          other.delivery === 'file')
+    );
   }
 
   dispose(): void {

@@ -1,7 +1,8 @@
 /**
- * Status badges on cells: while a cell's job waits or runs, the cell says so (queued,
- * running with its duration, held with the reason in its tooltip); a job that failed without
- * outputs leaves a badge until it is dismissed, since nothing else would show in the cell.
+ * Status badges on cells: while a cell's job waits or runs, the cell says so (queued, running
+ * with its duration, held with the reason in its tooltip) until its outputs are in the cell; a
+ * job that failed without outputs leaves a badge until it is dismissed, since nothing else
+ * would show in the cell.
  */
 import type { Cell } from '@jupyterlab/cells';
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
@@ -31,6 +32,7 @@ export class CellBadges implements IDisposable {
     this._onClick = options.onClick;
     this._now = options.now ?? Date.now;
     this._jobs.changed.connect(this._refreshAll, this);
+    this._jobs.outputsReceived.connect(this._onOutputs, this);
     this._tracker.widgetAdded.connect(this._onNotebookAdded, this);
     this._tracker.forEach(panel => this._onNotebookAdded(this._tracker, panel));
   }
@@ -59,6 +61,7 @@ export class CellBadges implements IDisposable {
     }
     this._isDisposed = true;
     this._jobs.changed.disconnect(this._refreshAll, this);
+    this._jobs.outputsReceived.disconnect(this._onOutputs, this);
     this._tracker.widgetAdded.disconnect(this._onNotebookAdded, this);
     this._stopTimer();
     this._tracker.forEach(panel => this._clear(panel));
@@ -73,6 +76,15 @@ export class CellBadges implements IDisposable {
     panel.disposed.connect(() => {
       panel.content.modelContentChanged.disconnect(refresh);
     });
+  }
+
+  /**
+   * A job's outputs arrived: its cell shows them, so the badge goes even if the backend still
+   * winds down (a Spark driver takes a while to stop after the cell ran).
+   */
+  private _onOutputs(_: IBurstJobs, message: { id: string }): void {
+    this._withOutputs.add(message.id);
+    this._refreshAll();
   }
 
   private _refreshAll(): void {
@@ -101,7 +113,8 @@ export class CellBadges implements IDisposable {
         job.state === 'failed' &&
         !job.hasOutputs &&
         !this._dismissed.has(job.id);
-      if (isActive(job) || failedQuietly) {
+      const outputsIn = this._withOutputs.has(job.id) || job.hasOutputs;
+      if ((isActive(job) && !outputsIn) || failedQuietly) {
         shown.set(job.cellId, job);
       }
     }
@@ -193,6 +206,7 @@ export class CellBadges implements IDisposable {
   private _onClick: (jobId: string) => void;
   private _now: () => number;
   private _dismissed = new Set<string>();
+  private _withOutputs = new Set<string>();
   private _timer: ReturnType<typeof setInterval> | null = null;
   private _isDisposed = false;
 }
