@@ -139,7 +139,14 @@ async function sendForm(
   await expect(
     form.locator('.jp-BurstForm-context input[type=checkbox]')
   ).toBeChecked();
+  // Sent once the bridge has answered the POST (the job, queued, is then in the Jobs model).
+  const sent = page.waitForResponse(
+    response =>
+      response.request().method() === 'POST' &&
+      new URL(response.url()).pathname.endsWith('/mlinfn-bridge/api/burst/jobs')
+  );
   await dialog.getByRole('button', { name: 'Run' }).click();
+  expect((await sent).status()).toBe(201);
   await expect(dialog).toHaveCount(0);
   return title;
 }
@@ -153,16 +160,18 @@ async function expectOutputs(
   timeout: number
 ): Promise<void> {
   const cell = (await page.notebook.getCellLocator(1))!;
+  // The badge goes once this job's outputs are in (the bridge keeps jobs between runs, so an
+  // earlier job of the same cell may have put the same text in before).
+  await expect(cell.locator('.jp-BurstBadge')).toHaveCount(0, { timeout });
   await expect(cell.locator('.jp-OutputArea-output').first()).toContainText(
     greeting,
-    { timeout }
+    { timeout: 30000 }
   );
   await expect(
     cell.locator('.jp-OutputArea-output img[src^="data:image/png"]')
   ).toHaveCount(1);
   // The runner's execution count: the setup cell ran first in the same kernel.
   await expect(cell.locator('.jp-InputPrompt')).toHaveText(/\[2\]/);
-  await expect(cell.locator('.jp-BurstBadge')).toHaveCount(0);
 }
 
 /**
