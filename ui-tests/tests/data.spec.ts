@@ -22,9 +22,9 @@ const ORIGIN = `http://localhost:${PORT}`;
 const MiB = 1024 * 1024;
 const HELLO = 'hello from RGW, via mlinfn\n';
 /** Large enough that staging it takes a few frames on loopback, so its bar is drawn. */
-const BIG_SIZE = 120 * MiB;
-/** Five 8 MiB parts (the bridge's default part size). */
-const UPLOAD_SIZE = 40 * MiB;
+const BIG_SIZE = 64 * MiB;
+/** Three 8 MiB parts (the bridge's default part size). */
+const UPLOAD_SIZE = 24 * MiB;
 const BUCKET = `ui-data-${Date.now().toString(36)}`;
 
 /**
@@ -75,6 +75,11 @@ elif op == "head":
     print(json.dumps({"size": h["ContentLength"], "etag": h["ETag"].strip('"'),
                       "sha256": hashlib.sha256(body).hexdigest()}))
 elif op == "cleanup":
+    try:
+        s3.head_bucket(Bucket=b)
+    except Exception:
+        print(json.dumps({"ok": True}))
+        sys.exit(0)
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=b):
         for o in page.get("Contents", []):
             s3.delete_object(Bucket=b, Key=o["Key"])
@@ -88,7 +93,7 @@ function s3(op: string, args: Record<string, unknown>): any {
   const out = execFileSync(
     path.join(ROOT, '.venv', 'bin', 'python'),
     ['-c', S3_HELPER, op, JSON.stringify({ bucket: BUCKET, ...args })],
-    { encoding: 'utf8', env: { ...process.env, ...rigEnv() }, timeout: 120000 }
+    { encoding: 'utf8', env: { ...process.env, ...rigEnv() }, timeout: 280000 }
   );
   return JSON.parse(out.trim().split('\n').pop()!);
 }
@@ -103,7 +108,9 @@ async function openBucket(page: IJupyterLabPageFixture): Promise<Locator> {
   const panel = page.locator(PANEL);
   await expect(panel).toBeVisible();
   // The proxy starts the bridge on first use.
-  const bucket = panel.locator(`[data-bucket="${BUCKET}"]`);
+  const bucket = panel.locator(
+    `.jp-DataBrowser-bucketButton[data-bucket="${BUCKET}"]`
+  );
   await expect(bucket).toBeVisible({ timeout: 45000 });
   await bucket.click();
   await expect(panel.locator('.jp-DataBrowser-breadcrumb')).toContainText(
@@ -160,10 +167,54 @@ async function recorded(
   return page.evaluate(name => (window as any)[name] as string[], name);
 }
 
+/**
+ * Write a notebook of code cells, open it and return after it is shown.
+ */
+async function openNotebook(
+  page: IJupyterLabPageFixture,
+  tmpPath: string,
+  name: string,
+  sources: string[]
+): Promise<void> {
+  const notebook = {
+    cells: sources.map((source, i) => ({
+      cell_type: 'code',
+      id: `cell-${i}`,
+      execution_count: null,
+      metadata: {},
+      outputs: [],
+      source
+    })),
+    metadata: {
+      kernelspec: {
+        name: 'python3',
+        display_name: 'Python 3 (ipykernel)',
+        language: 'python'
+      }
+    },
+    nbformat: 4,
+    nbformat_minor: 5
+  };
+  const file = `${tmpPath}/${name}`;
+  expect(
+    await page.contents.uploadContent(JSON.stringify(notebook), 'text', file)
+  ).toBe(true);
+  // Through the document manager: the Data panel, not the file browser, holds the sidebar.
+  await page.evaluate(async path => {
+    await window.jupyterapp.commands.execute('docmanager:open', { path });
+  }, file);
+  await expect(
+    page.locator('.jp-NotebookPanel .jp-Cell').first()
+  ).toBeVisible();
+  await page.notebook.activate(name);
+}
+
 test.describe('@mlinfn/data', () => {
   test.describe.configure({ mode: 'serial' });
 
   test.beforeAll(() => {
+    // RGW writes the 64 MiB object in memory; on a busy machine that takes a while.
+    test.setTimeout(300000);
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     s3('setup', {
       origin: ORIGIN,
@@ -179,7 +230,21 @@ test.describe('@mlinfn/data', () => {
   });
 
   test.afterAll(() => {
+    test.setTimeout(240000);
     s3('cleanup', {});
+    // Free the deleted objects' memory now: RGW's garbage collector waits hours by default,
+    // and the rig's in-memory OSD would fill up over a few runs.
+    const rigDir =
+      process.env.MLINFN_RIG_DIR || path.join(ROOT, '.cache', 'rigs', 'rgw');
+    try {
+      execFileSync('radosgw-admin', ['gc', 'process', '--include-all'], {
+        env: { ...process.env, CEPH_CONF: path.join(rigDir, 'ceph.conf') },
+        stdio: 'ignore',
+        timeout: 120000
+      });
+    } catch {
+      // Only space: the collector runs on its own later.
+    }
   });
 
   test.afterEach(async ({ page }) => {
@@ -312,25 +377,25 @@ test.describe('@mlinfn/data', () => {
         timeout: 60000
       });
       await expect(item.locator('.jp-DataUploads-status')).toHaveText(
-        'uploaded · 5 of 5 parts · straight to storage'
+        'uploaded · 3 of 3 parts · straight to storage'
       );
       await expect(item.locator('.jp-ProgressBar-text')).toHaveText(
-        '41.9 MB of 41.9 MB · done'
+        '25.2 MB of 25.2 MB · done'
       );
       // The bar moved through amounts below the total on its way.
       const texts = await recorded(page, '__uploadBars');
-      expect(texts.some(t => /^[\d.]+ [kM]?B of 41\.9 MB/.test(t))).toBe(true);
-      // In the bucket, whole, assembled from five parts; and listed.
+      expect(texts.some(t => /^[\d.]+ [kM]?B of 25\.2 MB/.test(t))).toBe(true);
+      // In the bucket, whole, assembled from three parts; and listed.
       const head = s3('head', { key: 'upload.bin' });
       expect(head.size).toBe(UPLOAD_SIZE);
-      expect(head.etag).toMatch(/-5$/);
+      expect(head.etag).toMatch(/-3$/);
       const { createHash } = await import('crypto');
       expect(head.sha256).toBe(
         createHash('sha256').update(bytes).digest('hex')
       );
       await expect(
         panel.locator('.jp-DataObjectList-row[data-key="upload.bin"]')
-      ).toContainText('41.9 MB');
+      ).toContainText('25.2 MB');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -353,10 +418,10 @@ test.describe('@mlinfn/data', () => {
     );
     await expect(entry).toBeVisible({ timeout: 60000 });
     await expect(entry.locator('.jp-DataCache-meta')).toHaveText(
-      /^125\.8 MB · just now$/
+      /^67\.1 MB · just now$/
     );
     const texts = await recorded(page, '__stageBars');
-    expect(texts.some(t => /of 125\.8 MB/.test(t))).toBe(true);
+    expect(texts.some(t => /of 67\.1 MB/.test(t))).toBe(true);
     expect(texts.some(t => /^Staging 1 object · \d+ %$/.test(t))).toBe(true);
     // Done: the status-bar item goes away, and the details say where the copy is.
     await expect(page.locator('.jp-DataStatusItem')).toBeHidden();
@@ -417,5 +482,67 @@ test.describe('@mlinfn/data', () => {
     await entry.getByRole('button', { name: 'Remove' }).click();
     await expect(entry).toHaveCount(0);
     expect(fs.existsSync(copied)).toBe(false);
+  });
+
+  test('Insert snippet puts a cell below the active one that reads a staged object in the kernel', async ({
+    page,
+    tmpPath
+  }) => {
+    test.setTimeout(120000);
+    const panel = await openBucket(page);
+    // A notebook, then "Insert snippet" on a small text object: a cell below the active one
+    // that stages it through the kernel API and prints it.
+    await openNotebook(page, tmpPath, 'read-data.ipynb', ['print("start")']);
+    await selectObject(panel, 'hello.txt');
+    await panel
+      .locator('.jp-DataDetails')
+      .getByRole('button', { name: 'Insert snippet' })
+      .click();
+    await expect
+      .poll(async () => (await page.notebook.getCellCount()) ?? 0)
+      .toBe(2);
+    const source = await page.notebook.getCellTextInput(1);
+    expect(source).toContain('from mlinfn_lab.data import stage');
+    expect(source).toContain(`stage("rgw", "${BUCKET}", "hello.txt")`);
+    await page.notebook.runCell(1);
+    const output = ((await page.notebook.getCellTextOutput(1)) ?? []).join('');
+    expect(output).toContain(HELLO.trim());
+    // The kernel's staging is in the panel's cache too.
+    const entry = panel.locator(
+      `.jp-DataCache-entry[data-bucket="${BUCKET}"][data-key="hello.txt"]`
+    );
+    await expect(entry).toBeVisible({ timeout: 15000 });
+    await entry.getByRole('button', { name: 'Remove' }).click();
+    await expect(entry).toHaveCount(0);
+  });
+
+  test('stage from code with the kernel API; the panel lists the staged object', async ({
+    page,
+    tmpPath
+  }) => {
+    test.setTimeout(120000);
+    await openNotebook(page, tmpPath, 'stage-from-code.ipynb', [
+      [
+        'import os',
+        'from mlinfn_lab.data import stage',
+        '',
+        `path = stage("rgw", "${BUCKET}", "runs/2024/events.csv", progress=False)`,
+        'print(os.path.basename(path).endswith(".csv"), os.path.getsize(path))',
+        'print(open(path).read())'
+      ].join('\n')
+    ]);
+    await page.notebook.runCell(0);
+    const output = ((await page.notebook.getCellTextOutput(0)) ?? []).join('');
+    expect(output).toContain('True 23');
+    expect(output).toContain('2,340');
+
+    const panel = await openBucket(page);
+    const entry = panel.locator(
+      `.jp-DataCache-entry[data-bucket="${BUCKET}"][data-key="runs/2024/events.csv"]`
+    );
+    await expect(entry).toBeVisible({ timeout: 15000 });
+    await expect(entry.locator('.jp-DataCache-meta')).toHaveText(/^23 B · /);
+    await entry.getByRole('button', { name: 'Remove' }).click();
+    await expect(entry).toHaveCount(0);
   });
 });
