@@ -44,7 +44,10 @@ def _bridge_config() -> str:
         section = json.loads(text)
         section.pop("$schema", None)
         config.update(section)
-    target = Path(mkdtemp(prefix="mlinfn-ui-bridge-")) / "bridge-config.json"
+    # A fresh state dir too: rooms and jobs of an earlier run never reach this one's files.
+    state = Path(mkdtemp(prefix="mlinfn-ui-bridge-"))
+    config.setdefault("stateDir", str(state / "state"))
+    target = state / "bridge-config.json"
     target.write_text(json.dumps(config, indent=2))
     return str(target)
 
