@@ -1,7 +1,8 @@
 """The anchor of `burst-submit-queued`: a plain htcondor2 bindings submit of the job the bridge
-submits (same description: spooled, the runner and bundle as input files), timed from the call
-to the job being queued (submit + spool done), in a process that has already imported the
-bindings and located the schedd, as the bridge's helper has.
+submits (the same submit description, key for key; spooled, the runner and bundle as input
+files), in a process that has already imported the bindings and located the schedd, as the
+bridge's helper has. The benchmark times it from writing the job's folder to the answer
+(submit + spool done: the job is queued).
 
 Reads one JSON line per submit from stdin (`{"initialdir": ..., "jobId": ...}`), answers
 `{"ms": ..., "cluster": ...}`; `{"remove": "<constraint>"}` removes jobs.
@@ -40,7 +41,14 @@ for line in sys.stdin:
         "request_cpus": "1",
         "request_memory": "256",
         "allowed_execute_duration": "300",
+        # What the bridge adds to find the job again and to say whose it is.
+        "environment": '"MLINFN_BURST=1"',
+        "JobBatchName": f'"mlinfn-burst-{req["jobId"]}"',
         "My.MlinfnJobId": f'"{req["jobId"]}"',
+        "My.MlinfnBackend": '"pool"',
+        "My.MlinfnCellId": '"cell-1"',
+        "My.MlinfnNotebookPath": '"bench.ipynb"',
+        "My.MlinfnUser": '"root"',
     }
     t0 = time.perf_counter()
     result = schedd.submit(htcondor.Submit(description), spool=True)
