@@ -44,13 +44,15 @@ def _bridge_config() -> str:
         section = json.loads(text)
         section.pop("$schema", None)
         config.update(section)
-    # A fresh state dir too: rooms and jobs of an earlier run never reach this one's files.
-    state = Path(mkdtemp(prefix="mlinfn-ui-bridge-"))
-    config.setdefault("stateDir", str(state / "state"))
-    target = state / "bridge-config.json"
+    target = Path(mkdtemp(prefix="mlinfn-ui-bridge-")) / "bridge-config.json"
     target.write_text(json.dumps(config, indent=2))
     return str(target)
 
 
 c.MlinfnLab.bridge_config = _bridge_config()
+
+# A fresh bridge state dir per run, in the environment so that the bridge and the kernels (the
+# data kernel API finds the bridge there) agree on it: rooms, jobs and the kernel-API socket of
+# an earlier run, or of another lab on this machine, never reach this one.
+os.environ["MLINFN_STATE_DIR"] = mkdtemp(prefix="mlinfn-ui-state-")
 os.environ["PATH"] = f"{_fixtures}{os.pathsep}{os.environ.get('PATH', '')}"
