@@ -9,7 +9,8 @@ import { ServerConnection } from '@jupyterlab/services';
 import type {
   BridgeIdentity,
   CollabRoomNotice,
-  CollabRoomStatus
+  CollabRoomStatus,
+  ITicketSource
 } from '@mlinfn/common';
 import { PromiseDelegate } from '@lumino/coreutils';
 import { IDisposable } from '@lumino/disposable';
@@ -34,7 +35,6 @@ import {
   ticketMessage,
   isCountedUpdate
 } from './protocol';
-import type { ITicketSource } from './tokens';
 
 /**
  * The path below the Jupyter base URL where the bridge serves rooms.
