@@ -107,8 +107,17 @@ export class BurstModule implements IBurstModule {
     this._files = options.fileAgent ?? createFileAgent(options.rootDir);
     this._ownFiles = !options.fileAgent;
     this._delivery = new Delivery(options.rootDir, this._files, options.collab);
-    // Found once now, never in a request path (they look at the disk synchronously).
-    pythonFilesDir();
+    // Found once now, never in a request path (they look at the disk synchronously). A bridge
+    // bundled away from mlinfn_lab/ still starts: its jobs are refused with the reason.
+    try {
+      pythonFilesDir();
+    } catch (err) {
+      this._pythonMissing = (err as Error).message;
+      this.logger.warn(
+        { reason: this._pythonMissing },
+        'burst: jobs cannot run'
+      );
+    }
     defaultPython();
     const ctx = this._context();
     let basePath: string | undefined;
@@ -249,6 +258,9 @@ export class BurstModule implements IBurstModule {
   ): Promise<BurstJob> {
     const t0 = performance.now();
     await this._loaded;
+    if (this._pythonMissing) {
+      throw new BackendUnavailable(this._pythonMissing);
+    }
     const backend = this.backends.get(request.backend);
     if (!backend) {
       throw new BadJobRequest(`no backend "${request.backend}"`, 404);
@@ -666,6 +678,7 @@ export class BurstModule implements IBurstModule {
   }
 
   private _options: IBurstModuleOptions;
+  private _pythonMissing: string | undefined;
   private _files: IFileAgent;
   private _ownFiles: boolean;
   private _delivery: Delivery;
