@@ -46,3 +46,19 @@ export function ownerIdentity(): BridgeIdentity {
     permissions: structuredClone(ALL_PERMISSIONS)
   };
 }
+
+/**
+ * Whether the Jupyter Authorizer lets this identity do `action` on `resource` (the ticket's
+ * `perms`; in standalone mode the owner may do everything). The one permission check of every
+ * module.
+ */
+export function hasPermission(
+  user: BridgeIdentity,
+  resource: string,
+  action: string
+): boolean {
+  const actions = (user.permissions as Record<string, string[] | undefined>)[
+    resource
+  ];
+  return Array.isArray(actions) && actions.includes(action);
+}

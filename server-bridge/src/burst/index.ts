@@ -10,6 +10,7 @@
  * The backends are the source of truth; the store is a cache reconciled from them on start
  * and every `reconcileIntervalSeconds`.
  */
+import { hasPermission } from '../auth/identity';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -79,18 +80,6 @@ export interface IBurstModule {
 /** Build the module (routes and channel registered now; `start` loads and reconciles). */
 export function createBurstModule(options: IBurstModuleOptions): IBurstModule {
   return new BurstModule(options);
-}
-
-/** Whether the user may do `action` on `resource` (the Jupyter Authorizer's answer). */
-export function allowed(
-  user: BridgeIdentity,
-  resource: string,
-  action: string
-): boolean {
-  const perms = (user.permissions as Record<string, string[] | undefined>)[
-    resource
-  ];
-  return Array.isArray(perms) && perms.includes(action);
 }
 
 /** The module's internals, as the routes use them. */
@@ -166,7 +155,7 @@ export class BurstModule implements IBurstModule {
       options.hub.registerChannel(BURST_CHANNEL, {
         sub: true,
         authorize: (user, channel) =>
-          allowed(user, 'kernels', 'read') &&
+          hasPermission(user, 'kernels', 'read') &&
           (channel === BURST_CHANNEL ||
             /^burst\/[a-z0-9]{8,40}$/.test(channel)),
         snapshot: channel =>
@@ -338,7 +327,7 @@ export class BurstModule implements IBurstModule {
       request: full,
       sandbox,
       backendState: {},
-      canWrite: allowed(user, 'contents', 'write')
+      canWrite: hasPermission(user, 'contents', 'write')
     };
     const t1 = performance.now();
     this.store.put(record);

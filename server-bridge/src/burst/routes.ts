@@ -10,7 +10,7 @@ import type {
   BurstLogResponse
 } from '../schema-types';
 import type { BurstModule } from './index';
-import { allowed } from './index';
+import { hasPermission } from '../auth/identity';
 import { readLog } from './log';
 import { burstValidators as v } from './schemas';
 import { BackendUnavailable, BadJobRequest, IJobRecord } from './types';
@@ -29,7 +29,7 @@ export function registerBurstRoutes(
     checks: [string, string][]
   ): boolean => {
     for (const [resource, action] of checks) {
-      if (!allowed(user, resource, action)) {
+      if (!hasPermission(user, resource, action)) {
         routes.fail(
           reply,
           403,

@@ -10,6 +10,7 @@
  *
  * The protocol is in docs/protocol.md ("Collaborative rooms").
  */
+import { hasPermission } from '../auth/identity';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -204,10 +205,7 @@ class CollabModule implements ICollabModule {
         identity = result.identity;
         expiresAt = result.expiresAt;
       }
-      const contents = (
-        identity.permissions as Record<string, string[] | undefined>
-      ).contents;
-      if (!Array.isArray(contents) || !contents.includes('read')) {
+      if (!hasPermission(identity, 'contents', 'read')) {
         return refuse(
           403,
           'you may not read files on this server',

@@ -17,6 +17,7 @@
  * - saves, disk checks, compaction and renames run one at a time (`_exclusive`), so a disk
  *   check never mistakes the room's own save for a change made on disk.
  */
+import { hasPermission } from '../auth/identity';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import * as awarenessProtocol from 'y-protocols/awareness';
@@ -1526,10 +1527,7 @@ export function stampIdentity(json: string, identity: BridgeIdentity): string {
 
 /** Whether a verified identity may write contents. */
 export function canWrite(identity: BridgeIdentity): boolean {
-  const contents = (
-    identity.permissions as Record<string, string[] | undefined>
-  ).contents;
-  return Array.isArray(contents) && contents.includes('write');
+  return hasPermission(identity, 'contents', 'write');
 }
 
 function isConn(origin: unknown): origin is IConn {

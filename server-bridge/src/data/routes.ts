@@ -2,6 +2,7 @@
  * The data module's REST routes (docs/data.md): each validates its input against schema/,
  * checks the caller's Jupyter permissions, and answers `{"error", "reason"}` on failure.
  */
+import { hasPermission } from '../auth/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { IModuleRoutes } from '../http/app';
@@ -41,10 +42,7 @@ export function registerDataRoutes(deps: IDataRouteDeps): void {
       ) => unknown
     ) =>
     async (req: FastifyRequest, reply: FastifyReply, user: BridgeIdentity) => {
-      const actions =
-        (user.permissions as Record<string, string[] | undefined>).contents ??
-        [];
-      if (!actions.includes(need)) {
+      if (!hasPermission(user, 'contents', need)) {
         return routes.fail(
           reply,
           403,
@@ -156,10 +154,7 @@ export function registerDataRoutes(deps: IDataRouteDeps): void {
         return reply;
       }
       const body = req.body;
-      const actions =
-        (user.permissions as Record<string, string[] | undefined>).contents ??
-        [];
-      if (body.method === 'PUT' && !actions.includes('write')) {
+      if (body.method === 'PUT' && !hasPermission(user, 'contents', 'write')) {
         throw new DataError(
           403,
           'Your permissions on this server allow reading files, not writing them.'
