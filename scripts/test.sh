@@ -21,10 +21,19 @@ RIGLOG=$ROOT/.cache/rigs-log; mkdir -p "$RIGLOG"
 scripts/rigs/ceph-rgw.sh start >"$RIGLOG/rgw.log" 2>&1 &
 scripts/rigs/htcondor.sh start --lease $$ >"$RIGLOG/htcondor.log" 2>&1 &
 scripts/rigs/spark.sh start --lease $$ >"$RIGLOG/spark.log" 2>&1 &
+# Release our lease; the UI tests' lab holds one too and may still be shutting down, so while
+# the script says "still in use", look again for up to 30 s (dead holders do not count).
+stop_leased() { # script log
+  local i out
+  for i in 1 2 3 4 5 6; do
+    out=$(scripts/rigs/"$1" stop --lease $$ 2>&1); echo "$out" >>"$2"
+    case $out in *"still in use"*) sleep 5 ;; *) return 0 ;; esac
+  done
+}
 stop_rigs() {
   wait 2>/dev/null
-  scripts/rigs/spark.sh stop --lease $$ >>"$RIGLOG/spark.log" 2>&1
-  scripts/rigs/htcondor.sh stop --lease $$ >>"$RIGLOG/htcondor.log" 2>&1
+  stop_leased spark.sh "$RIGLOG/spark.log"
+  stop_leased htcondor.sh "$RIGLOG/htcondor.log"
   scripts/rigs/ceph-rgw.sh stop >>"$RIGLOG/rgw.log" 2>&1
 }
 trap stop_rigs EXIT
