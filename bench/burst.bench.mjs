@@ -5,7 +5,7 @@
 //   burst-spark-e2e       a trivial cell on Spark end to end vs a raw spark-submit
 // Context lines start with `#`; the `ratio` lines come last, in this order.
 import { cpus, loadavg } from 'node:os';
-import { fmt } from './lib/proc.mjs';
+import { runFigures } from './lib/figures.mjs';
 import { sparkE2e } from './burst/spark-e2e.mjs';
 import { submitQueued } from './burst/submit-queued.mjs';
 
@@ -33,38 +33,7 @@ export async function run({ smoke = false } = {}) {
         .map(x => x.toFixed(2))
         .join(' ')} at start; node ${process.version}`
   );
-  const lines = [];
-  const failures = [];
-  for (const b of BENCHES) {
-    const t0 = Date.now();
-    try {
-      const { ratio } = await b.fn({ smoke, log });
-      if (!Number.isFinite(ratio)) {
-        throw new Error(`no finite ratio (${ratio})`);
-      }
-      lines.push(
-        `ratio ${b.name} ${fmt(ratio)} target ${b.target} vs ${b.anchor}`
-      );
-    } catch (err) {
-      failures.push(b.name);
-      log(
-        `# ${b.name} FAILED: ${(err?.stack ?? String(err)).split('\n').join('\n#   ')}`
-      );
-    }
-    log(`#   (${b.name} took ${Math.round((Date.now() - t0) / 1000)} s)`);
-  }
-  log(
-    `# done in ${Math.round((Date.now() - started) / 1000)} s; load average ${loadavg()
-      .map(x => x.toFixed(2))
-      .join(' ')} at the end`
-  );
-  for (const l of lines) {
-    console.log(l);
-  }
-  if (failures.length) {
-    console.error(`burst benchmarks failed: ${failures.join(', ')}`);
-    process.exitCode = 1;
-  }
+  await runFigures('burst', BENCHES, { smoke, log, started });
   // The rigs and the bridge are stopped by the cleanups registered with onCleanup.
   process.exit();
 }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { gpuSampleCpu } from './monitor/gpu-sample-cpu.mjs';
 import { ROOT } from './lib/jupyter.mjs';
 import { labReady } from './monitor/lab-ready.mjs';
-import { fmt } from './lib/proc.mjs';
+import { runFigures } from './lib/figures.mjs';
 import { sampleCpu } from './monitor/sample-cpu.mjs';
 
 const BENCHES = [
@@ -71,36 +71,5 @@ export async function run({ smoke = false } = {}) {
         .join(' ')} at start; node ${process.version}`
   );
   ensureNodeAnchors(log);
-  const lines = [];
-  const failures = [];
-  for (const b of BENCHES) {
-    const t0 = Date.now();
-    try {
-      const { ratio } = await b.fn({ smoke, log });
-      if (!Number.isFinite(ratio)) {
-        throw new Error(`no finite ratio (${ratio})`);
-      }
-      lines.push(
-        `ratio ${b.name} ${fmt(ratio)} target ${b.target} vs ${b.anchor}`
-      );
-    } catch (err) {
-      failures.push(b.name);
-      log(
-        `# ${b.name} FAILED: ${(err?.stack ?? String(err)).split('\n').join('\n#   ')}`
-      );
-    }
-    log(`#   (${b.name} took ${Math.round((Date.now() - t0) / 1000)} s)`);
-  }
-  log(
-    `# done in ${Math.round((Date.now() - started) / 1000)} s; load average ${loadavg()
-      .map(x => x.toFixed(2))
-      .join(' ')} at the end`
-  );
-  for (const l of lines) {
-    console.log(l);
-  }
-  if (failures.length) {
-    console.error(`monitor benchmarks failed: ${failures.join(', ')}`);
-    process.exitCode = 1;
-  }
+  await runFigures('monitor', BENCHES, { smoke, log, started });
 }
