@@ -42,7 +42,7 @@ test("MinIO's claim-based answer (no RoleArn) parses the same", () => {
   const keys = parseStsResponse(200, fixture('sts-minio-ok.xml'));
   expect(keys).toMatchObject({
     accessKeyId: 'Y4RJU1RNFGK48LGO9I2S',
-    secretAccessKey: 'sYLRKS1Z7hSjluf6gEbb9066hnx315wHTiACPAjg',
+    secretAccessKey: 'EXAMPLE-SECRET-KEY-NOT-A-REAL-ONE-0000000',
     expiresAt: Date.parse('2019-08-08T20:26:12Z')
   });
 });
