@@ -55,15 +55,7 @@ export async function startBridge(data, env) {
       '--config',
       path.join(dir, 'config.json')
     ],
-    {
-      env: {
-        PATH: process.env.PATH,
-        HOME: dir,
-        // The bundle runs from a temporary folder: the burst module's Python files are here.
-        MLINFN_BURST_PYTHON_DIR: path.join(ROOT, 'mlinfn_lab', 'burst'),
-        ...env
-      }
-    }
+    { env: { PATH: process.env.PATH, HOME: dir, ...env } }
   );
   const base = `http://127.0.0.1:${port}`;
   const json = async (method, p, body) => {
