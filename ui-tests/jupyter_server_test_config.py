@@ -7,8 +7,10 @@ and exposes the app to the in-page test API; never use this configuration in pro
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
-from tempfile import mkdtemp
+from tempfile import gettempdir, mkdtemp
 
 from jupyterlab.galata import configure_jupyter_server
 
@@ -24,6 +26,33 @@ c.ServerApp.root_dir = mkdtemp(prefix="mlinfn-ui-tests-")
 # server's environment) reporting this server's kernels as GPU processes, and a short
 # idle-GPU-holder time.
 _fixtures = Path(__file__).resolve().parent / "fixtures"
+
+
+def _login_token_file() -> None:
+    """An OIDC access token for the data tests' `sts` endpoint, as JupyterHub would leave it.
+
+    Signed by the RGW rig's test issuer (its env gives OIDC_RIG_DIR) into
+    `<tmp>/mlinfn-ui-oidc-<port>/access_token`; tests/data.spec.ts rewrites that file to play an
+    expired login and a new one. Its path reaches the data fixture as ${MLINFN_UI_OIDC_TOKEN_FILE}.
+    """
+    rig = os.environ.get("OIDC_RIG_DIR")
+    if not rig:
+        return
+    port = os.environ.get("MLINFN_TEST_LAB_PORT", "8888")
+    folder = Path(gettempdir()) / f"mlinfn-ui-oidc-{port}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    token = subprocess.run(
+        [sys.executable, str(_fixtures.parent.parent / "scripts" / "rigs" / "oidc-issuer.py"),
+         "sign", "--dir", rig, "--ttl", "7200"],
+        check=True, capture_output=True, text=True, timeout=60,
+    ).stdout.strip()
+    target = folder / "access_token"
+    target.write_text(token)
+    target.chmod(0o600)
+    os.environ["MLINFN_UI_OIDC_TOKEN_FILE"] = str(target)
+
+
+_login_token_file()
 
 
 def _bridge_config() -> str:

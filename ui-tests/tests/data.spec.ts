@@ -26,6 +26,17 @@ const BIG_SIZE = 64 * MiB;
 /** Three 8 MiB parts (the bridge's default part size). */
 const UPLOAD_SIZE = 24 * MiB;
 const BUCKET = `ui-data-${Date.now().toString(36)}`;
+/**
+ * The one bucket of the "your login" endpoint (fixtures/bridge-config.data.json: keys from STS
+ * show no buckets in a listing, so the endpoint names it).
+ */
+const LOGIN_BUCKET = 'mlinfn-ui-login';
+/** Where jupyter_server_test_config.py left that endpoint's OIDC access token. */
+const TOKEN_FILE = path.join(
+  os.tmpdir(),
+  `mlinfn-ui-oidc-${PORT}`,
+  'access_token'
+);
 
 /**
  * The rig's environment (S3_ENDPOINT, keys...): `start` is idempotent and quick when the rig
@@ -69,6 +80,15 @@ if op == "setup":
         s3.put_object(Bucket=b, Key=key, Body=text.encode(), ContentType="text/plain")
     s3.put_object(Bucket=b, Key=args["big"], Body=os.urandom(args["bigSize"]))
     print(json.dumps({"ok": True}))
+elif op == "put":
+    try:
+        s3.create_bucket(Bucket=b)
+    except s3.exceptions.ClientError as e:
+        if e.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+    for key, text in args["texts"].items():
+        s3.put_object(Bucket=b, Key=key, Body=text.encode(), ContentType="text/plain")
+    print(json.dumps({"ok": True}))
 elif op == "head":
     h = s3.head_object(Bucket=b, Key=args["key"])
     body = s3.get_object(Bucket=b, Key=args["key"])["Body"].read()
@@ -96,6 +116,24 @@ function s3(op: string, args: Record<string, unknown>): any {
     { encoding: 'utf8', env: { ...process.env, ...rigEnv() }, timeout: 280000 }
   );
   return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+/**
+ * A token from the rig's test OIDC issuer (`flags`: e.g. `--expired`), as the Hub would store it.
+ */
+function writeToken(flags: string[]): void {
+  const token = execFileSync(
+    path.join(ROOT, '.venv', 'bin', 'python'),
+    [
+      path.join(ROOT, 'scripts', 'rigs', 'oidc-issuer.py'),
+      'sign',
+      '--dir',
+      rigEnv().OIDC_RIG_DIR,
+      ...flags
+    ],
+    { encoding: 'utf8', timeout: 60000 }
+  ).trim();
+  fs.writeFileSync(TOKEN_FILE, token, { mode: 0o600 });
 }
 
 /**
@@ -232,6 +270,7 @@ test.describe('@mlinfn/data', () => {
   test.afterAll(() => {
     test.setTimeout(240000);
     s3('cleanup', {});
+    s3('cleanup', { bucket: LOGIN_BUCKET });
     // Free the deleted objects' memory now: RGW's garbage collector waits hours by default,
     // and the rig's in-memory OSD would fill up over a few runs.
     const rigDir =
@@ -287,6 +326,62 @@ test.describe('@mlinfn/data', () => {
       /^[0-9a-f]{32}$/
     );
     await expect(details.locator('.jp-DataDetails-modified')).not.toBeEmpty();
+  });
+
+  test('an endpoint reached with your login: temporary keys, an expired login, a new one', async ({
+    page
+  }) => {
+    s3('put', {
+      bucket: LOGIN_BUCKET,
+      texts: { 'results/summary.txt': 'ok\n' }
+    });
+    writeToken(['--ttl', '7200']);
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('mlinfn-data:open');
+    });
+    const panel = page.locator(PANEL);
+    // The first endpoint (static keys) is open; the login one is a choice away.
+    await expect(
+      panel.locator(`.jp-DataBrowser-bucketButton[data-bucket="${BUCKET}"]`)
+    ).toBeVisible({ timeout: 45000 });
+    await panel
+      .locator('select.jp-DataBrowser-endpoint')
+      .selectOption('rgw-login');
+    const bucket = panel.locator(
+      `.jp-DataBrowser-bucketButton[data-bucket="${LOGIN_BUCKET}"]`
+    );
+    await bucket.click();
+    const list = panel.locator('.jp-DataObjectList');
+    await expect(list.locator('[data-prefix="results/"]')).toBeVisible();
+    // The keys came from STS for this login: back at the endpoint, the panel says until when
+    // they hold.
+    await panel
+      .locator('.jp-DataBrowser-crumb', { hasText: 'Test RGW (your login)' })
+      .click();
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('mlinfn-data:refresh');
+    });
+    await expect(panel.locator('.jp-DataBrowser-credentials')).toHaveText(
+      /^Test RGW \(your login\) · keys from your login, valid until .+/
+    );
+
+    // The login expires (the Hub's token is past its time): the panel says to log in again.
+    writeToken(['--expired']);
+    await bucket.click();
+    const error = panel.locator('.jp-DataPanel-error');
+    await expect(error.locator('.jp-DataPanel-errorMessage')).toHaveText(
+      /log in again/i
+    );
+    await expect(
+      error.locator('button', { hasText: 'Log in again' })
+    ).toBeVisible();
+    await expect(list.locator('[data-prefix="results/"]')).toHaveCount(0);
+
+    // After a new login, Retry lists the bucket again with fresh keys.
+    writeToken(['--ttl', '7200']);
+    await error.locator('button', { hasText: 'Retry' }).click();
+    await expect(list.locator('[data-prefix="results/"]')).toBeVisible();
+    await expect(panel.locator('.jp-DataPanel-error')).toHaveCount(0);
   });
 
   test('a pre-signed link shows its real expiry; copied, it fetches the object', async ({

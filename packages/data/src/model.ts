@@ -180,7 +180,9 @@ export class DataModel implements IDisposable {
     if (!still) {
       this._endpointId = null;
       this._setListing(null);
-      if (this._endpoints.length === 1) {
+      // The first configured endpoint is open from the start (the site lists its main storage
+      // first); the others are one choice away in the endpoint list.
+      if (this._endpoints.length > 0) {
         await this.selectEndpoint(this._endpoints[0].id);
       }
     }

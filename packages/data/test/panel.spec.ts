@@ -47,6 +47,43 @@ describe('DataPanel', () => {
     ).toMatch(/^No storage endpoints are configured — .*README/);
   });
 
+  it('opens the first of several endpoints, and switches to another from the list', async () => {
+    const login = { ...endpoint, id: 'login', title: 'Group storage (login)' };
+    const bridge = new FakeBridge()
+      .on('GET', /endpoints$/, () => ({ endpoints: [endpoint, login] }))
+      .on('GET', /endpoints\/rgw\/buckets$/, () => ({
+        buckets: [{ name: 'shared' }],
+        fromConfig: false
+      }))
+      .on('GET', /endpoints\/login\/buckets$/, () => ({
+        buckets: [{ name: 'mine' }],
+        fromConfig: true
+      }));
+    const { model, panel } = panelWith(bridge);
+    await model.load();
+    await flush();
+    panel.browser.render();
+    const buckets = () =>
+      [
+        ...panel.node.querySelectorAll<HTMLButtonElement>(
+          '.jp-DataBrowser-bucketButton'
+        )
+      ].map(b => b.dataset.bucket);
+    expect(buckets()).toEqual(['shared']);
+    const select = panel.node.querySelector<HTMLSelectElement>(
+      'select.jp-DataBrowser-endpoint'
+    )!;
+    expect([...select.options].map(o => o.textContent)).toEqual([
+      'Group storage',
+      'Group storage (login)'
+    ]);
+    select.value = 'login';
+    select.dispatchEvent(new Event('change'));
+    await flush();
+    panel.browser.render();
+    expect(buckets()).toEqual(['mine']);
+  });
+
   it('offers "Log in again" when the login behind the keys expired', async () => {
     const bridge = new FakeBridge()
       .on('GET', /endpoints$/, () => ({
