@@ -9,7 +9,7 @@ import type {
   BurstBackendsResponse,
   BurstLogResponse
 } from '../schema-types';
-import type { BurstModule } from './index';
+import type { BurstJobs } from './jobs';
 import { hasPermission } from '../auth/identity';
 import { readLog } from './log';
 import { burstValidators as v } from './schemas';
@@ -21,7 +21,7 @@ const JOB_ID = /^[a-z0-9]{8,40}$/;
 /** Add the routes. */
 export function registerBurstRoutes(
   routes: IModuleRoutes,
-  burst: BurstModule
+  burst: BurstJobs
 ): void {
   const need = (
     reply: FastifyReply,
