@@ -67,8 +67,10 @@ async def test_ticket_refused_without_authentication(jp_fetch) -> None:
     assert excinfo.value.code in (302, 403)
 
 
+@pytest.mark.parametrize("endpoint", ["kernels", "events"])
 @pytest.mark.parametrize("header", [None, "", "garbage", "forged", "stale", "other-secret"])
-async def test_kernels_refuses_bad_bridge_auth(jp_fetch, header) -> None:
+async def test_bridge_endpoints_refuse_bad_bridge_auth(jp_fetch, endpoint, header) -> None:
+    """The bridge-only endpoints (kernel list, contents events) answer only the bridge."""
     context = get_context()
     assert context is not None
     now = time.time()
@@ -81,7 +83,7 @@ async def test_kernels_refuses_bad_bridge_auth(jp_fetch, header) -> None:
     if value is not None:
         headers["X-Mlinfn-Bridge-Auth"] = value
     with pytest.raises(tornado.httpclient.HTTPClientError) as excinfo:
-        await jp_fetch("mlinfn", "bridge", "kernels", headers=headers)
+        await jp_fetch("mlinfn", "bridge", endpoint, headers=headers)
     assert excinfo.value.code == 403
     assert json.loads(excinfo.value.response.body)["error"] == "forbidden"
 
