@@ -15,6 +15,7 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 import * as path from 'path';
+import { pythonNotebook, writeNotebook } from './utils/notebooks';
 
 const SCREENSHOTS = path.join(__dirname, '..', 'screenshots');
 const PANEL = '#mlinfn-burst-jobs';
@@ -34,41 +35,24 @@ async function openBurstNotebook(
   greeting: string,
   extra = ''
 ): Promise<void> {
-  const notebook = {
-    cells: [
+  await writeNotebook(
+    page,
+    file,
+    pythonNotebook([
       {
-        cell_type: 'code',
         id: 'setup-cell',
-        execution_count: null,
         metadata: { tags: ['setup'] },
-        outputs: [],
         source: `import base64\nPNG = base64.b64decode("${PNG}")`
       },
       {
-        cell_type: 'code',
         id: 'burst-cell',
-        execution_count: null,
-        metadata: {},
-        outputs: [],
         source:
           `${extra}print("${greeting}")\n` +
           'from IPython.display import Image, display\n' +
           'display(Image(data=PNG))'
       }
-    ],
-    metadata: {
-      kernelspec: {
-        name: 'python3',
-        display_name: 'Python 3 (ipykernel)',
-        language: 'python'
-      }
-    },
-    nbformat: 4,
-    nbformat_minor: 5
-  };
-  expect(
-    await page.contents.uploadContent(JSON.stringify(notebook), 'text', file)
-  ).toBe(true);
+    ])
+  );
   expect(await page.notebook.openByPath(file)).toBe(true);
   await page.notebook.activate(path.basename(file));
 }

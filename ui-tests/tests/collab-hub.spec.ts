@@ -21,6 +21,7 @@ import {
 import type { Browser, Page } from '@playwright/test';
 import * as path from 'path';
 import { Hub, PASSWORD, startHub } from '../hub/hub';
+import { pythonNotebook } from './utils/notebooks';
 
 const SCREENSHOTS = path.join(__dirname, '..', 'screenshots');
 const STATUS = '.jp-Collab-status';
@@ -32,32 +33,6 @@ let hub: Hub;
 let aliceToken: string;
 
 /**
- * A notebook of code cells.
- */
-function notebook(sources: string[]): Record<string, unknown> {
-  return {
-    cells: sources.map((source, i) => ({
-      cell_type: 'code',
-      id: `cell-${i}`,
-      execution_count: null,
-      metadata: {},
-      outputs: [],
-      source
-    })),
-    metadata: {
-      kernelspec: {
-        name: 'python3',
-        display_name: 'Python 3 (ipykernel)',
-        language: 'python'
-      },
-      language_info: { name: 'python' }
-    },
-    nbformat: 4,
-    nbformat_minor: 5
-  };
-}
-
-/**
  * Write a notebook into alice's server through its contents API, as alice.
  */
 async function putNotebook(file: string, sources: string[]): Promise<void> {
@@ -65,7 +40,7 @@ async function putNotebook(file: string, sources: string[]): Promise<void> {
     'PUT',
     `/user/alice/api/contents/${encodeURIComponent(file)}`,
     aliceToken,
-    { type: 'notebook', format: 'json', content: notebook(sources) }
+    { type: 'notebook', format: 'json', content: pythonNotebook(sources) }
   );
 }
 

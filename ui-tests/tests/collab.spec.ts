@@ -14,36 +14,16 @@ import {
 } from '@jupyterlab/galata';
 import type { Browser, Page } from '@playwright/test';
 import * as path from 'path';
+import { pythonNotebook } from './utils/notebooks';
 
 const SCREENSHOTS = path.join(__dirname, '..', 'screenshots');
 const STATUS = '.jp-Collab-status';
 
 /**
- * A notebook of one code cell.
+ * A notebook of one code cell, `cell-1`.
  */
 function notebook(source: string): Record<string, unknown> {
-  return {
-    cells: [
-      {
-        cell_type: 'code',
-        id: 'cell-1',
-        execution_count: null,
-        metadata: {},
-        outputs: [],
-        source
-      }
-    ],
-    metadata: {
-      kernelspec: {
-        name: 'python3',
-        display_name: 'Python 3 (ipykernel)',
-        language: 'python'
-      },
-      language_info: { name: 'python' }
-    },
-    nbformat: 4,
-    nbformat_minor: 5
-  };
+  return pythonNotebook([{ id: 'cell-1', source }]);
 }
 
 /**

@@ -13,6 +13,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { pythonNotebook, writeNotebook } from './utils/notebooks';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PANEL = '#mlinfn-data';
@@ -214,29 +215,8 @@ async function openNotebook(
   name: string,
   sources: string[]
 ): Promise<void> {
-  const notebook = {
-    cells: sources.map((source, i) => ({
-      cell_type: 'code',
-      id: `cell-${i}`,
-      execution_count: null,
-      metadata: {},
-      outputs: [],
-      source
-    })),
-    metadata: {
-      kernelspec: {
-        name: 'python3',
-        display_name: 'Python 3 (ipykernel)',
-        language: 'python'
-      }
-    },
-    nbformat: 4,
-    nbformat_minor: 5
-  };
   const file = `${tmpPath}/${name}`;
-  expect(
-    await page.contents.uploadContent(JSON.stringify(notebook), 'text', file)
-  ).toBe(true);
+  await writeNotebook(page, file, pythonNotebook(sources));
   // Through the document manager: the Data panel, not the file browser, holds the sidebar.
   await page.evaluate(async path => {
     await window.jupyterapp.commands.execute('docmanager:open', { path });

@@ -13,6 +13,7 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 import * as path from 'path';
+import { pythonNotebook, writeNotebook } from './utils/notebooks';
 
 const PANEL = '#mlinfn-resources';
 const SCREENSHOTS = path.join(__dirname, '..', 'screenshots');
@@ -61,31 +62,8 @@ async function runInNewNotebook(
   name: string,
   source: string
 ): Promise<string> {
-  const notebook = {
-    cells: [
-      {
-        cell_type: 'code',
-        id: 'cell-1',
-        execution_count: null,
-        metadata: {},
-        outputs: [],
-        source
-      }
-    ],
-    metadata: {
-      kernelspec: {
-        name: 'python3',
-        display_name: 'Python 3 (ipykernel)',
-        language: 'python'
-      }
-    },
-    nbformat: 4,
-    nbformat_minor: 5
-  };
   const file = `${tmpPath}/${name}`;
-  expect(
-    await page.contents.uploadContent(JSON.stringify(notebook), 'text', file)
-  ).toBe(true);
+  await writeNotebook(page, file, pythonNotebook([source]));
   expect(await page.notebook.openByPath(file)).toBe(true);
   await page.notebook.activate(name);
   await page.notebook.runCell(0);
