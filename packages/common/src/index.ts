@@ -21,6 +21,7 @@ export * from './plugins';
 export * from './request';
 export * from './ticket';
 export * from './tokens';
+export * from './widgets/dom';
 export * from './widgets/progress';
 export * from './widgets/status';
 export * from './widgets/statusitem';

@@ -1,3 +1,4 @@
+import { createElement } from '@mlinfn/common';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { IDataError } from '../errors';
 
@@ -6,22 +7,9 @@ import { IDataError } from '../errors';
  */
 export namespace Dom {
   /**
-   * An element with a class and, optionally, text.
+   * An element with a class and, optionally, text (the suite's one helper for it).
    */
-  export function el<K extends keyof HTMLElementTagNameMap>(
-    tag: K,
-    className?: string,
-    text?: string
-  ): HTMLElementTagNameMap[K] {
-    const node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (text !== undefined) {
-      node.textContent = text;
-    }
-    return node;
-  }
+  export const el = createElement;
 
   /**
    * A small styled button.

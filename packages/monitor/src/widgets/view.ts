@@ -1,3 +1,4 @@
+import { createElement } from '@mlinfn/common';
 import {
   ITranslator,
   nullTranslator,
@@ -154,22 +155,9 @@ export namespace MonitorView {
  */
 export namespace Dom {
   /**
-   * Create an element with a class and, optionally, text.
+   * An element with a class and, optionally, text (the suite's one helper for it).
    */
-  export function el<K extends keyof HTMLElementTagNameMap>(
-    tag: K,
-    className: string,
-    text?: string
-  ): HTMLElementTagNameMap[K] {
-    const node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (text !== undefined) {
-      node.textContent = text;
-    }
-    return node;
-  }
+  export const el = createElement;
 
   /**
    * A meter: a track whose fill shows a percentage, coloured by level.
