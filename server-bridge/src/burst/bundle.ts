@@ -33,7 +33,7 @@ export interface IBundleOptions {
 }
 
 /** One file to copy: from (absolute, checked), to (relative to inputs/). */
-interface IInputFile {
+export interface IInputFile {
   from: string;
   to: string;
   bytes: number;
@@ -131,6 +131,16 @@ export async function writeBundle(
   options: IBundleOptions,
   inputs: IInputFile[]
 ): Promise<{ hasInputs: boolean }> {
+  await writeBundleFiles(options);
+  await copyInputs(options.sandbox, inputs);
+  return { hasInputs: inputs.length > 0 };
+}
+
+/**
+ * The part of the bundle that does not depend on the request's checks: runner.py and
+ * bundle.json (the submit path writes them while the notebook and inputs are checked).
+ */
+export async function writeBundleFiles(options: IBundleOptions): Promise<void> {
   const { sandbox, request } = options;
   if (!options.sandboxMade) {
     await mkdir(sandbox, { recursive: true, mode: 0o700 });
@@ -158,6 +168,13 @@ export async function writeBundle(
     })
   );
   await Promise.all([runner, written]);
+}
+
+/** Copy checked input files (from {@link listInputs}) into the sandbox's `inputs/`. */
+export async function copyInputs(
+  sandbox: string,
+  inputs: IInputFile[]
+): Promise<void> {
   for (const file of inputs) {
     const target = path.join(sandbox, 'inputs', file.to);
     await mkdir(path.dirname(target), { recursive: true });
@@ -166,5 +183,4 @@ export async function writeBundle(
       await copyFile(file.from, target);
     }
   }
-  return { hasInputs: inputs.length > 0 };
 }

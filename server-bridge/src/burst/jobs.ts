@@ -26,7 +26,12 @@ import { HTCondorBackend } from './backends/htcondor';
 import { SubmitValueError } from './backends/condor-submit';
 import { LocalBackend } from './backends/local';
 import { SparkBackend } from './backends/spark';
-import { checkNotebookFile, listInputs, writeBundle } from './bundle';
+import {
+  checkNotebookFile,
+  copyInputs,
+  listInputs,
+  writeBundleFiles
+} from './bundle';
 import { resolveBurstConfig, ResolvedBurstConfig } from './config';
 import { Delivery, DeliveryError } from './delivery';
 import { LogTails } from './log-tails';
@@ -218,28 +223,7 @@ export class BurstJobs {
       backend.id
     );
     const id = randomBytes(8).toString('hex');
-    const sandbox = path.join(this.store.dir, 'jobs', id);
-    // The sandbox is made while the notebook and inputs are checked (removed if they fail).
-    const made = mkdir(sandbox, { recursive: true, mode: 0o700 });
-    let inputs;
-    try {
-      const folder = await checkNotebookFile(
-        this._options.rootDir,
-        request.notebookPath
-      );
-      inputs = await listInputs(
-        this._options.rootDir,
-        request.notebookPath,
-        request.inputFiles ?? [],
-        this.config.maxInputBytes,
-        folder
-      );
-      await made;
-    } catch (err) {
-      await made.catch(() => undefined);
-      await rm(sandbox, { recursive: true, force: true });
-      throw err;
-    }
+    const sandbox = path.join(this.store.jobsDir, id);
     const full = {
       ...request,
       contextCells: request.contextCells ?? [],
@@ -247,19 +231,6 @@ export class BurstJobs {
       deliver: request.deliver ?? 'frontend',
       resources
     };
-    await writeBundle(
-      {
-        jobId: id,
-        sandbox,
-        rootDir: this._options.rootDir,
-        request: full,
-        maxInputBytes: this.config.maxInputBytes,
-        maxProducedBytes: this.config.maxProducedBytes,
-        spark: info.kind === 'spark',
-        sandboxMade: true
-      },
-      inputs
-    );
     const job: BurstJob = {
       id,
       backend: backend.id,
@@ -286,28 +257,70 @@ export class BurstJobs {
       backendState: {},
       canWrite: hasPermission(user, 'contents', 'write')
     };
+    // What does not depend on the notebook and input checks is written while they run: the
+    // sandbox with runner.py and bundle.json, and the job's record, which so is on disk
+    // before the backend can know the job (a bridge that dies after the submit finds it again
+    // with its whole request). A request that fails a check leaves nothing: its folder goes.
+    const written = mkdir(sandbox, { recursive: true, mode: 0o700 }).then(() =>
+      Promise.all([
+        writeBundleFiles({
+          jobId: id,
+          sandbox,
+          rootDir: this._options.rootDir,
+          request: full,
+          maxInputBytes: this.config.maxInputBytes,
+          maxProducedBytes: this.config.maxProducedBytes,
+          spark: info.kind === 'spark',
+          sandboxMade: true
+        }),
+        this.store.saveNew(record)
+      ])
+    );
+    const checked = (async () => {
+      const folder = await checkNotebookFile(
+        this._options.rootDir,
+        request.notebookPath
+      );
+      return listInputs(
+        this._options.rootDir,
+        request.notebookPath,
+        full.inputFiles,
+        this.config.maxInputBytes,
+        folder
+      );
+    })();
+    const [files, inputs] = await Promise.allSettled([written, checked]);
+    try {
+      if (inputs.status === 'rejected') {
+        throw inputs.reason; // the check's refusal first: it is what the user can fix
+      }
+      if (files.status === 'rejected') {
+        throw files.reason;
+      }
+      await copyInputs(sandbox, inputs.value);
+      if (full.inputFiles.length && !inputs.value.length) {
+        // Only empty folders: HTCondor still transfers `inputs`, so it must exist.
+        await mkdir(path.join(sandbox, 'inputs'), { recursive: true });
+      }
+    } catch (err) {
+      await rm(sandbox, { recursive: true, force: true });
+      throw err;
+    }
     const t1 = performance.now();
-    this.store.put(record);
-    // The record goes to disk while the backend takes the job (a bridge that dies meanwhile
-    // finds it again: HTCondor jobs by their MlinfnJobId, the others by their record).
-    const [saved, submitted] = await Promise.allSettled([
-      this.store.flush(),
-      backend.submit(record)
-    ]);
-    if (submitted.status === 'rejected') {
+    this.store.put(record, true);
+    try {
+      await backend.submit(record);
+    } catch (err) {
       await this.store.delete(id);
-      const err = submitted.reason;
       if (err instanceof SubmitValueError) {
         throw new BadJobRequest(err.message);
       }
       throw err;
     }
     const t2 = performance.now();
-    if (info.kind === 'htcondor' && saved.status === 'fulfilled') {
-      // The schedd holds the job with its id and folder: the cluster id can be saved later.
-      this.store.changed(id);
-    } else {
+    if (info.kind !== 'htcondor') {
       // A local or Spark job is found again only by the pid in its record: on disk first.
+      // (An HTCondor job is found by its MlinfnJobId: its cluster id is saved a moment later.)
       await this.store.flush();
     }
     this._publishJob(record);

@@ -65,9 +65,25 @@ export class JobStore {
     );
   }
 
-  put(record: IJobRecord): void {
+  /** Keep a record; `saved`: it is on disk as it is now ({@link saveNew}), no write needed. */
+  put(record: IJobRecord, saved = false): void {
     this._jobs.set(record.job.id, record);
-    this.changed(record.job.id);
+    if (!saved) {
+      this.changed(record.job.id);
+    }
+  }
+
+  /**
+   * Write a new job's first record now, into its folder (made by the caller). No temporary
+   * file and rename: there is no earlier version to keep, and a record cut short by a crash
+   * is skipped on load like a missing one.
+   */
+  async saveNew(record: IJobRecord): Promise<void> {
+    await writeFile(
+      path.join(this.jobsDir, record.job.id, RECORD),
+      JSON.stringify({ version: VERSION, record }),
+      { mode: 0o600, flag: 'wx' }
+    );
   }
 
   /** Forget a job and delete its folder (record and sandbox). */

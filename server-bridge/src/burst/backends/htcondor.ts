@@ -99,11 +99,14 @@ export class HTCondorBackend implements IBurstBackend {
       this._config
     );
     let answer: { cluster: number; schedd: string };
+    this._submitting.add(job.id);
     try {
       answer = await this.helper.call('submit', { description }, 180_000);
     } catch (err) {
       this._unavailable = `the pool refused the job: ${(err as Error).message}`;
       throw new BackendUnavailable(this._unavailable);
+    } finally {
+      this._submitting.delete(job.id);
     }
     this._unavailable = undefined;
     this._ctx.update(
@@ -134,6 +137,8 @@ export class HTCondorBackend implements IBurstBackend {
   }
 
   async reconcile(records: IJobRecord[]): Promise<void> {
+    // The submits under way when the query is sent (their answers may come after it).
+    const submitting = new Set(this._submitting);
     let ads: JobAd[];
     try {
       ads = (
@@ -161,8 +166,10 @@ export class HTCondorBackend implements IBurstBackend {
       r =>
         !FINISHED.has(r.job.state) &&
         !byId.has(r.job.id) &&
-        // Not yet submitted (its submit call is still on its way) is not gone.
-        !(r.backendState.cluster === undefined && r.job.state === 'queued')
+        // Not yet submitted (its submit call is still on its way) is not gone. A record
+        // without a cluster and no submit under way (the bridge stopped before the schedd
+        // answered) is looked up by its id like any other.
+        !submitting.has(r.job.id)
     );
     const history = new Map<string, JobAd>();
     if (gone.length) {
@@ -189,11 +196,7 @@ export class HTCondorBackend implements IBurstBackend {
       if (FINISHED.has(record.job.state) || this._busy.has(record.job.id)) {
         continue;
       }
-      if (
-        record.backendState.cluster === undefined &&
-        record.job.state === 'queued' &&
-        !byId.has(record.job.id)
-      ) {
+      if (submitting.has(record.job.id) && !byId.has(record.job.id)) {
         continue; // not submitted yet (the submit call is still on its way)
       }
       this._busy.add(record.job.id);
@@ -365,6 +368,8 @@ export class HTCondorBackend implements IBurstBackend {
 
   private _unavailable: string | undefined;
   private _busy = new Set<string>();
+  /** Jobs whose submit call is under way. */
+  private _submitting = new Set<string>();
 }
 
 /** Job and backend ids are checked by pattern already; this keeps constraints safe regardless. */
