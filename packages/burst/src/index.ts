@@ -25,7 +25,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStateDB } from '@jupyterlab/statedb';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { BridgeError, IBridgeClient } from '@mlinfn/common';
+import { BridgeError, IBridgeClient, PALETTE_CATEGORY } from '@mlinfn/common';
 import { IDisposable } from '@lumino/disposable';
 import { CommandIDs } from './commands';
 import { burstIcon, jobsIcon } from './icons';
@@ -64,11 +64,6 @@ export * from './widgets/form';
 export * from './widgets/log';
 export * from './widgets/panel';
 export * from './widgets/statusitem';
-
-/**
- * The palette category of the suite.
- */
-const CATEGORY = 'mlinfn';
 
 /**
  * Load a plugin's settings and apply them now and on each change; without a registry the
@@ -290,7 +285,10 @@ export const runPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    palette?.addItem({ command: CommandIDs.runCell, category: CATEGORY });
+    palette?.addItem({
+      command: CommandIDs.runCell,
+      category: PALETTE_CATEGORY
+    });
 
     // One launcher tile per backend, kept in step with the list.
     let tiles: IDisposable[] = [];
@@ -485,7 +483,10 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
         name: widget => widget.content.jobId
       });
     }
-    palette?.addItem({ command: CommandIDs.openJobs, category: CATEGORY });
+    palette?.addItem({
+      command: CommandIDs.openJobs,
+      category: PALETTE_CATEGORY
+    });
 
     withSettings(registry, panelPlugin.id, settings => {
       openOnSubmit = settings.composite.openOnSubmit === true;

@@ -14,6 +14,7 @@ import { IMainMenu } from '@jupyterlab/mainmenu';
 import { ITranslator } from '@jupyterlab/translation';
 import { linkIcon, shareIcon, usersIcon } from '@jupyterlab/ui-components';
 import { Menu } from '@lumino/widgets';
+import { PALETTE_CATEGORY } from '@mlinfn/common';
 import type { FollowController } from './follow';
 import { buildShareLink } from './models/sharelink';
 import type { ICollaboration } from './tokens';
@@ -47,11 +48,6 @@ export namespace CommandIDs {
    */
   export const stopFollowing = 'mlinfn-collab:stop-following';
 }
-
-/**
- * The palette category of the suite.
- */
-export const CATEGORY = 'mlinfn';
 
 /**
  * The path of the document in the main area, if the current widget is one.
@@ -237,7 +233,7 @@ export function addCommands(
     ]) {
       palette.addItem({
         command,
-        category: CATEGORY,
+        category: PALETTE_CATEGORY,
         args: { isPalette: true }
       });
     }

@@ -8,7 +8,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { BridgeClient } from './client';
 import { bridgeIcon } from './icons';
 import { BridgeStatusModel } from './models/status';
-import { IBridgeClient } from './tokens';
+import { IBridgeClient, PALETTE_CATEGORY } from './tokens';
 import { BridgeStatusPanel } from './widgets/status';
 import { BridgeStatusItem } from './widgets/statusitem';
 
@@ -63,7 +63,7 @@ export const statusPlugin: JupyterFrontEndPlugin<void> = {
     statusBar: IStatusBar | null
   ): void => {
     const trans = (translator ?? nullTranslator).load('mlinfn');
-    const category = 'mlinfn';
+    const category = PALETTE_CATEGORY;
 
     app.commands.addCommand(CommandIDs.bridgeStatus, {
       label: trans.__('Show mlinfn Bridge Status'),

@@ -126,6 +126,11 @@ export interface IBridgeClient extends IDisposable {
 }
 
 /**
+ * The command palette category of every command of the suite.
+ */
+export const PALETTE_CATEGORY = 'mlinfn';
+
+/**
  * The bridge client token.
  */
 export const IBridgeClient = new Token<IBridgeClient>(

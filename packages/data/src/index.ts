@@ -20,7 +20,7 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { IBridgeClient } from '@mlinfn/common';
+import { IBridgeClient, PALETTE_CATEGORY } from '@mlinfn/common';
 import { addCommands, CommandIDs } from './commands';
 import { DataModel } from './model';
 import { normalizeSettings } from './settings';
@@ -59,11 +59,6 @@ export * from './widgets/view';
  * The id of the main plugin, whose settings are `schema/plugin.json`.
  */
 export const PLUGIN_ID = '@mlinfn/data:plugin';
-
-/**
- * The palette category of the suite.
- */
-const CATEGORY = 'mlinfn';
 
 /**
  * The Data panel: its model, settings, the panel in the left sidebar, commands, palette
@@ -139,7 +134,7 @@ export const dataPlugin: JupyterFrontEndPlugin<IDataModel> = {
         palette.addItem({
           command,
           args: { ...args, isPalette: true },
-          category: CATEGORY
+          category: PALETTE_CATEGORY
         });
       }
     }

@@ -18,7 +18,7 @@ import { IMainMenu } from '@jupyterlab/mainmenu';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { IBridgeClient } from '@mlinfn/common';
+import { IBridgeClient, PALETTE_CATEGORY } from '@mlinfn/common';
 import { addCommands, CommandIDs, shutdownFromView } from './commands';
 import { ResourceModel } from './model';
 import { ResourceNotifier } from './notifications';
@@ -52,11 +52,6 @@ export * from './widgets/view';
  * The id of the main plugin, whose settings are `schema/plugin.json`.
  */
 export const PLUGIN_ID = '@mlinfn/monitor:plugin';
-
-/**
- * The palette category of the suite.
- */
-const CATEGORY = 'mlinfn';
 
 /**
  * The monitor: its model (subscribed to the bridge only while something needs it), settings,
@@ -139,7 +134,7 @@ export const monitorPlugin: JupyterFrontEndPlugin<IResourceMonitor> = {
         CommandIDs.openCharts,
         CommandIDs.shutdownKernel
       ]) {
-        palette.addItem({ command, category: CATEGORY });
+        palette.addItem({ command, category: PALETTE_CATEGORY });
       }
     }
     mainMenu?.viewMenu.addGroup(
