@@ -129,6 +129,21 @@ async function openAs(
 }
 
 /**
+ * {@link openAs}, then wait until the document is in the room and saved (a writer's view).
+ */
+async function openSaved(
+  browser: Browser,
+  user: string,
+  file: string
+): Promise<IJupyterLabPageFixture> {
+  const page = await openAs(browser, user, file);
+  await expect(page.locator(STATUS)).toHaveAttribute('data-state', 'saved', {
+    timeout: 60000
+  });
+  return page;
+}
+
+/**
  * The text of a cell's editor in the current notebook.
  */
 function cellEditor(page: IJupyterLabPageFixture, index: number) {
@@ -243,18 +258,10 @@ test.describe('@mlinfn/collab with JupyterHub users', () => {
     const file = 'shared.ipynb';
     await putNotebook(file, ['# alice writes here', '# bob writes here']);
 
-    const alice = await openAs(browser, 'alice', file);
+    const alice = await openSaved(browser, 'alice', file);
     let bob: IJupyterLabPageFixture | null = null;
     try {
-      await expect(alice.locator(STATUS)).toHaveAttribute(
-        'data-state',
-        'saved',
-        { timeout: 60000 }
-      );
-      bob = await openAs(browser, 'bob', file);
-      await expect(bob.locator(STATUS)).toHaveAttribute('data-state', 'saved', {
-        timeout: 60000
-      });
+      bob = await openSaved(browser, 'bob', file);
       // Both are on alice's server, each as themselves.
       expect(
         await bob.evaluate(() => {
@@ -356,14 +363,9 @@ test.describe('@mlinfn/collab with JupyterHub users', () => {
     const file = 'readonly.ipynb';
     await putNotebook(file, ['# written by alice', '# second cell']);
 
-    const alice = await openAs(browser, 'alice', file);
+    const alice = await openSaved(browser, 'alice', file);
     let carol: IJupyterLabPageFixture | null = null;
     try {
-      await expect(alice.locator(STATUS)).toHaveAttribute(
-        'data-state',
-        'saved',
-        { timeout: 60000 }
-      );
       carol = await openAs(browser, 'carol', file);
 
       // carol's ticket (from alice's server, for carol's Hub login) carries what the
@@ -488,18 +490,10 @@ test.describe('@mlinfn/collab with JupyterHub users', () => {
       Array.from({ length: count }, (_, i) => `# cell ${i}`)
     );
 
-    const alice = await openAs(browser, 'alice', file);
+    const alice = await openSaved(browser, 'alice', file);
     let bob: IJupyterLabPageFixture | null = null;
     try {
-      await expect(alice.locator(STATUS)).toHaveAttribute(
-        'data-state',
-        'saved',
-        { timeout: 60000 }
-      );
-      bob = await openAs(browser, 'bob', file);
-      await expect(bob.locator(STATUS)).toHaveAttribute('data-state', 'saved', {
-        timeout: 60000
-      });
+      bob = await openSaved(browser, 'bob', file);
       const bobCells = bob.locator(`${PANEL} .jp-Notebook .jp-Cell`);
       await expect(bobCells).toHaveCount(count);
       await expect(bobCells.nth(0)).toBeInViewport();
