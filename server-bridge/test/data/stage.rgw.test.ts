@@ -121,17 +121,17 @@ test('a single-part object is staged, verified by its MD5 ETag, and served from 
   expect(again.body.localPath).toBe(entry.localPath);
 });
 
-test('a multipart object is verified by md5-of-md5s, one with a stored SHA-256 by that', async () => {
-  const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(777)];
+/** Upload `parts` as one multipart object. */
+async function putMultipart(key: string, parts: Buffer[]) {
   const { UploadId } = await s3.send(
-    new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'data/multi.bin' })
+    new CreateMultipartUploadCommand({ Bucket: bucket, Key: key })
   );
   const etags = [];
   for (let i = 0; i < parts.length; i++) {
     const out = await s3.send(
       new UploadPartCommand({
         Bucket: bucket,
-        Key: 'data/multi.bin',
+        Key: key,
         UploadId,
         PartNumber: i + 1,
         Body: parts[i]
@@ -142,11 +142,16 @@ test('a multipart object is verified by md5-of-md5s, one with a stored SHA-256 b
   await s3.send(
     new CompleteMultipartUploadCommand({
       Bucket: bucket,
-      Key: 'data/multi.bin',
+      Key: key,
       UploadId,
       MultipartUpload: { Parts: etags }
     })
   );
+}
+
+test('a multipart object is verified by md5-of-md5s, one with a stored SHA-256 by that', async () => {
+  const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(777)];
+  await putMultipart('data/multi.bin', parts);
   const multi = await stageUntilDone(bridge, 'rgw', 'data/multi.bin');
   expect(multi.entry).toMatchObject({
     state: 'ready',
@@ -237,8 +242,29 @@ test('two requests for the same object download it once, and progress is pushed'
   ).toHaveLength(1);
 });
 
+// nginx's limit_rate lets each request send one second's worth (10 MB) at once: ranges of 12
+// MiB through it take about a second each, so these stagings are still running when the test
+// acts on them.
+const slowCache = (connections: number) => ({
+  chunkBytes: 12 * MiB,
+  connections,
+  quotaBytes: 256 * MiB
+});
+
 test('an object overwritten mid-staging (If-Match answers 412) is staged again from the start', async () => {
-  const before = randomBytes(20 * MiB);
+  const slow = await startDataBridge({
+    endpoints: [endpoint('slow', env.S3_ENDPOINT_RATE_LIMITED)],
+    cache: slowCache(1)
+  });
+  try {
+    await overwrittenMidStaging(slow);
+  } finally {
+    await slow.close();
+  }
+});
+
+async function overwrittenMidStaging(bridge: IDataBridge) {
+  const before = randomBytes(40 * MiB);
   const after = randomBytes(9 * MiB);
   await s3.send(
     new PutObjectCommand({
@@ -276,7 +302,7 @@ test('an object overwritten mid-staging (If-Match answers 412) is staged again f
     verified: 'md5'
   });
   expect(md5(await readFile(entry.localPath))).toBe(md5(after));
-});
+}
 
 test('least recently used entries are evicted under the quota; entries can be deleted', async () => {
   const small = await startDataBridge({
@@ -342,68 +368,87 @@ test('least recently used entries are evicted under the quota; entries can be de
   }
 });
 
-test('a staging killed midway (SIGKILL of the bridge) resumes after a restart and verifies', async () => {
-  const bundle = await buildBundle();
-  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'mlinfn-data-kill-'));
-  const body = randomBytes(48 * MiB);
-  await s3.send(
-    new PutObjectCommand({ Bucket: bucket, Key: 'data/killed.npy', Body: body })
-  );
-  const config = {
-    stateDir,
-    data: {
-      endpoints: [endpoint('slow', env.S3_ENDPOINT_RATE_LIMITED)],
-      cache: { chunkBytes: MiB, connections: 2 }
+test.each([
+  ['single-part', 'md5'],
+  ['multipart', 'multipart-md5']
+])(
+  'a %s staging killed midway (SIGKILL of the bridge) resumes after a restart and verifies',
+  async (kind, verified) => {
+    const bundle = await buildBundle();
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'mlinfn-data-kill-'));
+    const body = randomBytes(72 * MiB);
+    if (kind === 'multipart') {
+      // Parts of 12 MiB: each range is one part, hashed as it streams (or, resumed, from disk).
+      const parts = [0, 1, 2, 3, 4, 5].map(i =>
+        body.subarray(i * 12 * MiB, (i + 1) * 12 * MiB)
+      );
+      await putMultipart('data/killed.npy', parts);
+    } else {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: 'data/killed.npy',
+          Body: body
+        })
+      );
     }
-  };
-  const childEnv = {
-    MLINFN_TEST_S3_KEY: env.S3_ACCESS_KEY_ID,
-    MLINFN_TEST_S3_SECRET: env.S3_SECRET_ACCESS_KEY
-  };
-  const request = { endpoint: 'slow', bucket, key: 'data/killed.npy' };
-  const first = await launchBridge(bundle, config, childEnv);
-  const started = await first.json('POST', '/api/data/stage', request);
-  expect(started.status).toBe(202);
-  let before = 0;
-  while (before < 8 * MiB) {
-    const cache = await first.json('GET', '/api/data/cache');
-    before = cache.body.entries.find(
-      (e: any) => e.id === started.body.id
-    ).bytes;
-    await new Promise(r => setTimeout(r, 100));
-  }
-  first.proc.kill('SIGKILL');
-  await first.exited;
-
-  const second = await launchBridge(bundle, config, childEnv);
-  try {
-    const listed = await second.json('GET', '/api/data/cache');
-    const interrupted = listed.body.entries.find(
-      (e: any) => e.id === started.body.id
-    );
-    expect(interrupted.state).toBe('failed');
-    expect(interrupted.error).toContain('stage it again to resume');
-    const resumed = await second.json('POST', '/api/data/stage', request);
-    expect(resumed.status).toBe(202);
-    // It starts from what the killed bridge had written, not from zero.
-    expect(resumed.body.bytes).toBeGreaterThanOrEqual(4 * MiB);
-    let entry: any;
-    for (;;) {
-      const cache = await second.json('GET', '/api/data/cache');
-      entry = cache.body.entries.find((e: any) => e.id === started.body.id);
-      if (entry.state === 'ready' || entry.state === 'failed') {
-        break;
+    const config = {
+      stateDir,
+      data: {
+        endpoints: [endpoint('slow', env.S3_ENDPOINT_RATE_LIMITED)],
+        cache: slowCache(2)
       }
+    };
+    const childEnv = {
+      MLINFN_TEST_S3_KEY: env.S3_ACCESS_KEY_ID,
+      MLINFN_TEST_S3_SECRET: env.S3_SECRET_ACCESS_KEY
+    };
+    const request = { endpoint: 'slow', bucket, key: 'data/killed.npy' };
+    const first = await launchBridge(bundle, config, childEnv);
+    const started = await first.json('POST', '/api/data/stage', request);
+    expect(started.status).toBe(202);
+    // Two ranges of 12 MiB in flight hold at most 24 MiB: beyond 30, at least one is complete.
+    let before = 0;
+    while (before < 30 * MiB) {
+      const cache = await first.json('GET', '/api/data/cache');
+      before = cache.body.entries.find(
+        (e: any) => e.id === started.body.id
+      ).bytes;
       await new Promise(r => setTimeout(r, 100));
     }
-    expect(entry).toMatchObject({
-      state: 'ready',
-      verified: 'md5',
-      size: body.length
-    });
-    expect(md5(await readFile(entry.localPath))).toBe(md5(body));
-  } finally {
-    second.proc.kill('SIGTERM');
-    await second.exited;
+    first.proc.kill('SIGKILL');
+    await first.exited;
+
+    const second = await launchBridge(bundle, config, childEnv);
+    try {
+      const listed = await second.json('GET', '/api/data/cache');
+      const interrupted = listed.body.entries.find(
+        (e: any) => e.id === started.body.id
+      );
+      expect(interrupted.state).toBe('failed');
+      expect(interrupted.error).toContain('stage it again to resume');
+      const resumed = await second.json('POST', '/api/data/stage', request);
+      expect(resumed.status).toBe(202);
+      // It starts from what the killed bridge had written, not from zero.
+      expect(resumed.body.bytes).toBeGreaterThanOrEqual(12 * MiB);
+      let entry: any;
+      for (;;) {
+        const cache = await second.json('GET', '/api/data/cache');
+        entry = cache.body.entries.find((e: any) => e.id === started.body.id);
+        if (entry.state === 'ready' || entry.state === 'failed') {
+          break;
+        }
+        await new Promise(r => setTimeout(r, 100));
+      }
+      expect(entry).toMatchObject({
+        state: 'ready',
+        verified,
+        size: body.length
+      });
+      expect(md5(await readFile(entry.localPath))).toBe(md5(body));
+    } finally {
+      second.proc.kill('SIGTERM');
+      await second.exited;
+    }
   }
-});
+);

@@ -5,10 +5,12 @@
 import { createHash } from 'node:crypto';
 import { chooseEvictions } from '../../src/data/cache/lru';
 import { entryFiles, entryId, safeExtension } from '../../src/data/cache/paths';
+import { rangeLayout } from '../../src/data/cache/download';
 import {
   expectationFor,
+  multipartEtag,
   partSizeCandidates,
-  Verifier
+  verdict
 } from '../../src/data/cache/verifier';
 import { DataConfigError, resolveDataConfig } from '../../src/data/config';
 import { browserUploadProblem, originMatches } from '../../src/data/cors';
@@ -143,14 +145,13 @@ test('cache names are hashes; nothing a client sends becomes a path', () => {
 
 test('verification: MD5, md5-of-md5s over candidate layouts, SHA-256', () => {
   const body = Buffer.alloc(13 * MiB, 7);
-  const md5 = (b: Buffer) => createHash('md5').update(b).digest();
-  const single = new Verifier(
-    expectationFor(md5(body).toString('hex'), body.length, {})
+  const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+  const single = expectationFor(md5(body), body.length, {});
+  expect(single.kind).toBe('md5');
+  expect(verdict(single, { plain: md5(body) })).toBeUndefined();
+  expect(verdict(single, { plain: md5(body.subarray(1)) })).toContain(
+    'does not match the ETag'
   );
-  single.update(body.subarray(0, 100));
-  single.update(body.subarray(100));
-  expect(single.method).toBe('md5');
-  expect(single.finish()).toBeUndefined();
 
   const parts = [
     body.subarray(0, 5 * MiB),
@@ -158,28 +159,54 @@ test('verification: MD5, md5-of-md5s over candidate layouts, SHA-256', () => {
     body.subarray(10 * MiB)
   ];
   const etag = `${createHash('md5')
-    .update(Buffer.concat(parts.map(md5)))
+    .update(Buffer.concat(parts.map(p => createHash('md5').update(p).digest())))
     .digest('hex')}-3`;
+  expect(multipartEtag(parts.map(md5))).toBe(etag);
   expect(partSizeCandidates(body.length, 3)).toContain(5 * MiB);
   expect(partSizeCandidates(body.length, 3, 5 * MiB)).toEqual([5 * MiB]);
-  const multi = new Verifier(expectationFor(etag, body.length, {}));
-  for (let i = 0; i < body.length; i += 3 * MiB + 1) {
-    multi.update(body.subarray(i, i + 3 * MiB + 1));
-  }
-  expect(multi.method).toBe('multipart-md5');
-  expect(multi.finish()).toBeUndefined();
-  const wrong = new Verifier(expectationFor(etag, body.length, {}));
-  wrong.update(Buffer.alloc(body.length, 8));
-  expect(wrong.finish()).toContain('do not give the ETag');
+  const multi = expectationFor(etag, body.length, {});
+  expect(multi.kind).toBe('multipart-md5');
+  // Any candidate layout that gives the ETag verifies the copy.
+  expect(
+    verdict(multi, { layouts: [[md5(body)], parts.map(md5)] })
+  ).toBeUndefined();
+  expect(verdict(multi, { layouts: [[md5(body)]] })).toContain(
+    'do not give the ETag'
+  );
 
   const sha256 = createHash('sha256').update(body).digest('hex');
-  const hashed = new Verifier(
-    expectationFor('whatever-2', body.length, { sha256 })
-  );
-  hashed.update(body);
-  expect(hashed.method).toBe('sha256');
-  expect(hashed.finish()).toBeUndefined();
+  const hashed = expectationFor('whatever-2', body.length, { sha256 });
+  expect(hashed.kind).toBe('sha256');
+  expect(verdict(hashed, { plain: sha256 })).toBeUndefined();
   expect(expectationFor('not-an-md5', 10, {}).kind).toBe('none');
+  expect(verdict({ kind: 'none' }, {})).toBeUndefined();
+});
+
+test('ranges of a multipart object with a known part size are whole parts', () => {
+  const one = expectationFor(`${'a'.repeat(32)}-128`, 1024 * MiB, {});
+  expect(rangeLayout(one, 16 * MiB)).toEqual({
+    chunkBytes: 16 * MiB,
+    partSize: 8 * MiB
+  });
+  expect(rangeLayout(one, MiB)).toEqual({
+    chunkBytes: 8 * MiB,
+    partSize: 8 * MiB
+  });
+  const five = expectationFor(`${'a'.repeat(32)}-3`, 13 * MiB, {}, 5 * MiB);
+  expect(rangeLayout(five, 16 * MiB)).toEqual({
+    chunkBytes: 15 * MiB,
+    partSize: 5 * MiB
+  });
+  // A plain MD5, or several possible layouts: the configured size, hashed in order.
+  expect(rangeLayout({ kind: 'md5', md5: 'x' }, 16 * MiB)).toEqual({
+    chunkBytes: 16 * MiB
+  });
+  expect(
+    rangeLayout(
+      { kind: 'multipart-md5', etag: 'x-2', parts: 2, partSizes: [5, 8] },
+      16 * MiB
+    )
+  ).toEqual({ chunkBytes: 16 * MiB });
 });
 
 test('storage errors become a status and a sentence', () => {

@@ -1,14 +1,23 @@
 /**
  * Download one object into a file with parallel ranged GETs, each guarded by `If-Match` (a
- * changed object answers 412: the caller starts over against the new version), hashing the
- * bytes in order as soon as a prefix of the file is complete (read back from the file, so a
- * resumed download hashes what an earlier run wrote too).
+ * changed object answers 412: the caller starts over against the new version), verified as it
+ * goes. The GETs, the writes and the hashing run in worker threads (worker-pool.ts); this side
+ * only signs each range and keeps the books, so the event loop stays free.
+ *
+ * Hashing: when the object is a multipart upload whose part size is known, every range starts
+ * on a part boundary and each worker computes its parts' MD5s while the bytes stream (nothing
+ * is read back, and the parts hash on every core at once). Otherwise (a plain MD5 ETag, a
+ * stored SHA-256, several possible part layouts) one worker hashes the complete prefix of the
+ * file in order while the download goes on. A resumed download hashes what the earlier run
+ * wrote from the file.
  */
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { open, FileHandle } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { open } from 'node:fs/promises';
 import { DataError, storageError } from '../errors';
-import type { Verifier } from './verifier';
+import type { Expectation, IDigests } from './verifier';
+import { verdict } from './verifier';
+import { WorkerFailure, WorkerPool } from './worker-pool';
 
 /** The object changed while it was being downloaded. */
 export class ObjectChangedError extends Error {
@@ -25,11 +34,13 @@ export interface IDownloadOptions {
   etag: string;
   size: number;
   file: string;
+  /** The range size (from `rangeLayout`). */
   chunkBytes: number;
   connections: number;
   /** Chunks already in the file (resume); filled in as chunks complete. */
   done: Set<number>;
-  verifier: Verifier;
+  expectation: Expectation;
+  pool: WorkerPool;
   signal: AbortSignal;
   /** Bytes newly received (for progress). */
   onBytes(delta: number): void;
@@ -37,302 +48,299 @@ export interface IDownloadOptions {
   onChunkDone(index: number): void;
 }
 
-/** Size of the pieces written to and hashed from the file. */
-const PIECE = 1024 * 1024;
-/** Size of the pieces read back for hashing. */
-const HASH_PIECE = 4 * 1024 * 1024;
 /** Attempts per chunk for transient failures. */
 const ATTEMPTS = 3;
+/** How long a range's signature is valid (a slow range may take minutes). */
+const SIGNED_SECONDS = 3600;
 
 /**
- * Download (the rest of) the object and hash all of it.
+ * The range size for an object: the configured one, rounded to a whole number of parts when
+ * the object's part size is known (so each part's MD5 is computed within one range).
+ */
+export function rangeLayout(
+  expectation: Expectation,
+  chunkBytes: number
+): { chunkBytes: number; partSize?: number } {
+  if (
+    expectation.kind === 'multipart-md5' &&
+    expectation.partSizes.length === 1
+  ) {
+    const partSize = expectation.partSizes[0];
+    return {
+      chunkBytes: partSize * Math.max(1, Math.round(chunkBytes / partSize)),
+      partSize
+    };
+  }
+  return { chunkBytes };
+}
+
+/**
+ * Download (the rest of) the object and check all of it.
  *
- * @returns the verifier's mismatch sentence, or undefined when the copy is right.
+ * @returns the mismatch in words, or undefined when the copy is right.
  */
 export async function downloadObject(
   options: IDownloadOptions
 ): Promise<string | undefined> {
-  const { size, chunkBytes, done } = options;
+  const { size, chunkBytes, done, pool, expectation } = options;
+  const { partSize } = rangeLayout(expectation, chunkBytes);
   const chunks = Math.ceil(size / chunkBytes);
   const fh = await open(options.file, done.size > 0 ? 'r+' : 'w+', 0o600);
   try {
     if (done.size === 0) {
       await fh.truncate(size);
     }
-    let hashed = 0; // chunks hashed so far (the in-order cursor)
-    let next = 0;
-    let failure: unknown;
-    const wakers: Array<() => void> = [];
-    const wake = () => wakers.splice(0).forEach(w => w());
-    const waitForChange = () =>
-      new Promise<void>(resolve => wakers.push(resolve));
-    // Workers run ahead of the hash cursor by at most this many chunks (bounded read-back).
-    const window = options.connections * 2 + 2;
+  } finally {
+    await fh.close();
+  }
+  const range = (index: number) => ({
+    start: index * chunkBytes,
+    end: Math.min(size, (index + 1) * chunkBytes)
+  });
 
-    const worker = async () => {
-      while (failure === undefined) {
-        while (next < chunks && done.has(next)) {
-          next++;
+  // In-order hashing (no usable part layout): one session in one worker.
+  const ordered =
+    partSize === undefined && expectation.kind !== 'none'
+      ? {
+          slot: pool.pick(),
+          session: nextSession++,
+          plain:
+            expectation.kind === 'md5'
+              ? ('md5' as const)
+              : expectation.kind === 'sha256'
+                ? ('sha256' as const)
+                : undefined,
+          partSizes:
+            expectation.kind === 'multipart-md5' ? expectation.partSizes : []
         }
-        if (next >= chunks) {
-          return;
-        }
-        if (next >= hashed + window) {
-          await waitForChange();
+      : undefined;
+  const partMd5s: string[][] = new Array(chunks);
+
+  let hashed = 0; // ordered: chunks fed to the session so far
+  let next = 0;
+  let failure: unknown;
+  const wakers: Array<() => void> = [];
+  const wake = () => wakers.splice(0).forEach(w => w());
+  const waitForChange = () =>
+    new Promise<void>(resolve => wakers.push(resolve));
+  // Ordered: ranges run ahead of the hash cursor by a bounded number of chunks, so what is
+  // read back is still in the page cache.
+  const window = options.connections * 2 + 2;
+
+  const worker = async () => {
+    while (failure === undefined) {
+      if (next >= chunks) {
+        return;
+      }
+      if (ordered && next >= hashed + window) {
+        await waitForChange();
+        continue;
+      }
+      const index = next++;
+      try {
+        if (done.has(index)) {
+          if (partSize !== undefined) {
+            const out = await pool.run({
+              type: 'hash-file',
+              file: options.file,
+              ...range(index),
+              partSize
+            });
+            partMd5s[index] = out.parts as string[];
+          }
+          wake();
           continue;
         }
-        const index = next++;
-        try {
-          await fetchChunk(options, fh, index);
-        } catch (err) {
-          failure ??= err;
-          wake();
-          return;
-        }
-        done.add(index);
-        options.onChunkDone(index);
-        wake();
-      }
-    };
-
-    const hasher = async () => {
-      try {
-        await hashInOrder();
+        partMd5s[index] = await fetchChunk(options, range(index), partSize);
       } catch (err) {
         failure ??= err;
         wake();
+        return;
       }
-    };
+      done.add(index);
+      options.onChunkDone(index);
+      wake();
+    }
+  };
 
-    const hashInOrder = async () => {
-      const buffer = Buffer.allocUnsafe(
-        Math.min(HASH_PIECE, Math.max(size, 1))
-      );
+  const hasher = async () => {
+    if (!ordered) {
+      return;
+    }
+    try {
       while (hashed < chunks) {
         if (failure !== undefined) {
           return;
         }
-        if (!done.has(hashed)) {
+        let until = hashed;
+        while (until < chunks && done.has(until)) {
+          until++;
+        }
+        if (until === hashed) {
           await waitForChange();
           continue;
         }
-        const start = hashed * chunkBytes;
-        const end = Math.min(size, start + chunkBytes);
-        for (let pos = start; pos < end;) {
-          const length = Math.min(HASH_PIECE, end - pos);
-          const { bytesRead } = await fh.read(buffer, 0, length, pos);
-          if (bytesRead <= 0) {
-            throw new DataError(
-              500,
-              'the staged file is shorter than expected'
-            );
-          }
-          options.verifier.update(buffer.subarray(0, bytesRead));
-          pos += bytesRead;
-        }
-        hashed++;
+        await pool.run(
+          {
+            type: 'feed',
+            session: ordered.session,
+            file: options.file,
+            start: hashed * chunkBytes,
+            end: Math.min(size, until * chunkBytes)
+          },
+          { slot: ordered.slot }
+        );
+        hashed = until;
         wake();
       }
-    };
-
-    const abort = () => {
-      failure ??= new DataError(499, 'the staging was cancelled');
+    } catch (err) {
+      failure ??= err;
       wake();
-    };
-    options.signal.addEventListener('abort', abort, { once: true });
-    try {
-      const workers = Array.from(
-        { length: Math.max(1, options.connections) },
-        worker
-      );
-      await Promise.all([...workers, hasher()]);
-    } finally {
-      options.signal.removeEventListener('abort', abort);
     }
-    if (failure !== undefined) {
-      throw failure;
+  };
+
+  const abort = () => {
+    failure ??= new DataError(499, 'the staging was cancelled');
+    wake();
+  };
+  options.signal.addEventListener('abort', abort, { once: true });
+  let digests: IDigests;
+  try {
+    if (ordered) {
+      await pool
+        .run(
+          {
+            type: 'open',
+            session: ordered.session,
+            plain: ordered.plain,
+            partSizes: ordered.partSizes
+          },
+          { slot: ordered.slot }
+        )
+        .catch(err => (failure ??= err));
     }
-    return options.verifier.finish();
+    const workers = Array.from(
+      { length: Math.max(1, options.connections) },
+      worker
+    );
+    await Promise.all([...workers, hasher()]);
+    if (ordered) {
+      const out = await pool
+        .run(
+          {
+            type: 'close',
+            session: ordered.session,
+            discard: failure !== undefined
+          },
+          { slot: ordered.slot }
+        )
+        .catch(err => {
+          failure ??= err;
+          return {} as Record<string, unknown>;
+        });
+      digests = {
+        plain: out.plain as string | undefined,
+        layouts: out.layouts as string[][] | undefined
+      };
+    } else {
+      digests = { layouts: [partMd5s.flat()] };
+    }
   } finally {
-    await fh.close();
+    options.signal.removeEventListener('abort', abort);
   }
+  if (failure !== undefined) {
+    throw asError(failure, options.signal);
+  }
+  return verdict(expectation, digests);
 }
+
+let nextSession = 1;
 
 /** GET one range into its place in the file, retrying transient failures. */
 async function fetchChunk(
   options: IDownloadOptions,
-  fh: FileHandle,
-  index: number
-): Promise<void> {
-  const start = index * options.chunkBytes;
-  const end = Math.min(options.size, start + options.chunkBytes) - 1;
+  range: { start: number; end: number },
+  partSize: number | undefined
+): Promise<string[]> {
   for (let attempt = 1; ; attempt++) {
     let received = 0;
     try {
-      const out = await options.s3.send(
+      const headers = {
+        Range: `bytes=${range.start}-${range.end - 1}`,
+        'If-Match': `"${options.etag}"`
+      };
+      const url = await getSignedUrl(
+        options.s3,
         new GetObjectCommand({
           Bucket: options.bucket,
           Key: options.key,
-          Range: `bytes=${start}-${end}`,
-          IfMatch: `"${options.etag}"`
+          Range: headers.Range,
+          IfMatch: headers['If-Match']
         }),
-        { abortSignal: options.signal }
+        { expiresIn: SIGNED_SECONDS }
       );
-      await streamInto(
-        out.Body as Readable,
-        fh,
-        start,
-        end - start + 1,
-        delta => {
-          received += delta;
-          options.onBytes(delta);
+      const out = await options.pool.run(
+        {
+          type: 'get',
+          url,
+          headers,
+          file: options.file,
+          ...range,
+          partSize
+        },
+        {
+          signal: options.signal,
+          onProgress: bytes => {
+            received += bytes;
+            options.onBytes(bytes);
+          }
         }
       );
-      return;
+      return (out.parts as string[] | undefined) ?? [];
     } catch (err) {
       options.onBytes(-received);
-      if (options.signal.aborted) {
-        throw new DataError(499, 'the staging was cancelled');
+      const e = asError(err, options.signal);
+      if (e instanceof ObjectChangedError) {
+        throw e;
       }
-      const e = err as {
-        name?: string;
-        $metadata?: { httpStatusCode?: number };
-      };
-      if (
-        e?.name === 'PreconditionFailed' ||
-        e?.$metadata?.httpStatusCode === 412
-      ) {
-        throw new ObjectChangedError();
-      }
-      const failure = storageError(err, 'downloading');
-      const transient = failure.status >= 500 || failure.status === 499;
-      if (!transient || attempt >= ATTEMPTS) {
-        throw failure;
+      const transient =
+        err instanceof WorkerFailure
+          ? err.info.transient
+          : e instanceof DataError && e.status >= 500;
+      if (!transient || attempt >= ATTEMPTS || options.signal.aborted) {
+        throw e;
       }
       await new Promise(resolve => setTimeout(resolve, 200 * attempt));
     }
   }
 }
 
-/**
- * Write a response body at its place in the file: pieces gathered and written with one
- * `writev` per MiB (no copies), writes chained in order, the socket paused only while more
- * than a few MiB wait to be written.
- *
- * @returns the bytes written (exactly `expected`, or it throws).
- */
-function streamInto(
-  body: Readable,
-  fh: FileHandle,
-  start: number,
-  expected: number,
-  onBytes: (delta: number) => void
-): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    let received = 0;
-    let position = start;
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let queued = 0;
-    let chain = Promise.resolve();
-    let failed = false;
-    const fail = (err: unknown) => {
-      if (!failed) {
-        failed = true;
-        body.destroy();
-        reject(err);
-      }
-    };
-    const flush = () => {
-      if (pendingBytes === 0) {
-        return;
-      }
-      const pieces = pending;
-      const bytes = pendingBytes;
-      const at = position;
-      pending = [];
-      pendingBytes = 0;
-      position += bytes;
-      queued += bytes;
-      chain = chain.then(async () => {
-        await writevAll(fh, pieces, bytes, at);
-        queued -= bytes;
-        if (body.isPaused() && queued < MAX_QUEUED) {
-          body.resume();
-        }
-      });
-      chain.catch(fail);
-    };
-    body.on('data', (piece: Buffer) => {
-      if (received + piece.length > expected) {
-        fail(new DataError(502, 'the storage sent more bytes than asked for'));
-        return;
-      }
-      received += piece.length;
-      pending.push(piece);
-      pendingBytes += piece.length;
-      onBytes(piece.length);
-      if (pendingBytes >= PIECE) {
-        flush();
-        if (queued >= MAX_QUEUED) {
-          body.pause();
-        }
-      }
-    });
-    let ended = false;
-    body.on('error', fail);
-    // A body destroyed before its end (an abort, a reset) emits close without end.
-    body.on('close', () => {
-      if (!ended) {
-        fail(new DataError(502, 'the storage closed the connection early'));
-      }
-    });
-    body.on('end', () => {
-      ended = true;
-      flush();
-      chain.then(() => {
-        if (received !== expected) {
-          fail(
-            new DataError(502, 'the storage sent fewer bytes than asked for')
-          );
-        } else if (!failed) {
-          resolve(received);
-        }
-      }, fail);
-    });
-  });
-}
-
-/** Bytes waiting to be written before the socket is paused. */
-const MAX_QUEUED = 8 * 1024 * 1024;
-
-async function writevAll(
-  fh: FileHandle,
-  pieces: Buffer[],
-  bytes: number,
-  position: number
-): Promise<void> {
-  const { bytesWritten } = await fh.writev(pieces, position);
-  if (bytesWritten < bytes) {
-    // A short write (rare on regular files): finish piece by piece.
-    const rest = Buffer.concat(pieces, bytes).subarray(bytesWritten);
-    await writeAll(fh, rest, position + bytesWritten);
+/** A worker's failure as the stager's errors (412: the object changed). */
+function asError(err: unknown, signal: AbortSignal): Error {
+  if (signal.aborted) {
+    return new DataError(499, 'the staging was cancelled');
   }
-}
-
-async function writeAll(
-  fh: FileHandle,
-  data: Buffer,
-  position: number
-): Promise<void> {
-  let offset = 0;
-  while (offset < data.length) {
-    const { bytesWritten } = await fh.write(
-      data,
-      offset,
-      data.length - offset,
-      position + offset
-    );
-    offset += bytesWritten;
+  if (!(err instanceof WorkerFailure)) {
+    return err instanceof ObjectChangedError || err instanceof DataError
+      ? err
+      : storageError(err, 'downloading');
   }
+  const { status, code, cancelled } = err.info;
+  if (cancelled) {
+    return new DataError(499, 'the staging was cancelled');
+  }
+  if (status === 412 || code === 'PreconditionFailed') {
+    return new ObjectChangedError();
+  }
+  if (status === undefined && code === undefined) {
+    return new DataError(502, `downloading: ${err.info.message}`);
+  }
+  return storageError(
+    {
+      name: code === 'ETIMEDOUT' ? 'TimeoutError' : code,
+      code,
+      $metadata: { httpStatusCode: status }
+    },
+    'downloading'
+  );
 }

@@ -5,6 +5,7 @@
  */
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { rename, stat, unlink } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type {
   DataCacheResponse,
@@ -17,12 +18,13 @@ import type { IEndpoint } from '../endpoint';
 import { DataError, storageError } from '../errors';
 import { checkKey, shortKey } from '../keys';
 import { bareEtag } from '../s3';
-import { downloadObject, ObjectChangedError } from './download';
+import { downloadObject, ObjectChangedError, rangeLayout } from './download';
 import { IIndexEntry, IndexStore } from './index-store';
 import { chooseEvictions } from './lru';
 import { entryFiles, entryId, safeExtension } from './paths';
 import { RateMeter } from './rate';
-import { Expectation, expectationFor, Verifier } from './verifier';
+import { Expectation, expectationFor } from './verifier';
+import { WorkerPool } from './worker-pool';
 
 export interface IStagerOptions {
   config: IDataConfig['cache'];
@@ -44,6 +46,8 @@ interface IJob {
   metadata: Record<string, string>;
   state: DataStageEntry['state'];
   bytes: number;
+  /** The range size of this download (whole parts of a multipart object). */
+  chunkBytes: number;
   createdAt: number;
   lastUsedAt: number;
   verified?: DataStageEntry['verified'];
@@ -63,6 +67,10 @@ const MAX_RESTARTS = 3;
 export class Stager {
   constructor(private readonly _options: IStagerOptions) {
     this._index = new IndexStore(_options.config.dir);
+    // One thread per core at most: more would only share the cores with the storage.
+    this._pool = new WorkerPool(
+      Math.max(1, Math.min(_options.config.connections, availableParallelism()))
+    );
   }
 
   /** Load the index; forget entries whose files are gone. */
@@ -86,6 +94,7 @@ export class Stager {
       job.abort.abort();
     }
     await Promise.allSettled([...this._jobs.values()].map(j => j.done));
+    await this._pool.close();
     await this._index.save();
   }
 
@@ -241,6 +250,7 @@ export class Stager {
       ext: safeExtension(key),
       state: 'queued',
       bytes: 0,
+      chunkBytes: this._options.config.chunkBytes,
       createdAt: now,
       lastUsedAt: now,
       abort: new AbortController(),
@@ -254,7 +264,7 @@ export class Stager {
       known?.state === 'partial' &&
       known.etag === head.etag &&
       known.size === head.size &&
-      known.chunkBytes === this._options.config.chunkBytes
+      known.chunkBytes !== undefined
         ? new Set(known.doneChunks ?? [])
         : new Set<number>();
     if (known && resume.size === 0) {
@@ -265,7 +275,8 @@ export class Stager {
     if (known?.state === 'partial' && resume.size > 0) {
       job.ext = known.ext;
       job.createdAt = known.createdAt;
-      job.bytes = this._doneBytes(resume, job.size);
+      job.chunkBytes = known.chunkBytes ?? job.chunkBytes;
+      job.bytes = this._doneBytes(resume, job.size, job.chunkBytes);
     }
     this._jobs.set(id, job);
     this._failed.delete(id);
@@ -345,12 +356,17 @@ export class Stager {
     await this._makeRoom(job);
     const files = entryFiles(config.dir, job.id, job.ext);
     const expectation = await this._expectation(job);
+    const layout = rangeLayout(expectation, config.chunkBytes);
+    if (layout.chunkBytes !== job.chunkBytes) {
+      // Chunks of another size (an older configuration) cannot be resumed.
+      done.clear();
+      job.chunkBytes = layout.chunkBytes;
+    }
     job.state = 'downloading';
-    job.bytes = this._doneBytes(done, job.size);
+    job.bytes = this._doneBytes(done, job.size, job.chunkBytes);
     job.meter.sample(job.bytes);
     this._index.set(this._partialEntry(job, [...done]));
     this._publish(job, true);
-    const verifier = new Verifier(expectation);
     const mismatch = await downloadObject({
       s3: job.endpoint.s3,
       bucket: job.bucket,
@@ -358,10 +374,11 @@ export class Stager {
       etag: job.etag,
       size: job.size,
       file: files.partial,
-      chunkBytes: config.chunkBytes,
+      chunkBytes: job.chunkBytes,
       connections: config.connections,
       done,
-      verifier,
+      expectation,
+      pool: this._pool,
       signal: job.abort.signal,
       onBytes: delta => {
         job.bytes += delta;
@@ -382,7 +399,7 @@ export class Stager {
     }
     await rename(files.partial, files.ready);
     job.state = 'ready';
-    job.verified = verifier.method;
+    job.verified = expectation.kind;
     job.bytes = job.size;
     this._index.set({
       id: job.id,
@@ -463,8 +480,7 @@ export class Stager {
     }
   }
 
-  private _doneBytes(done: Set<number>, size: number): number {
-    const chunk = this._options.config.chunkBytes;
+  private _doneBytes(done: Set<number>, size: number, chunk: number): number {
     let bytes = 0;
     for (const index of done) {
       bytes += Math.max(0, Math.min(chunk, size - index * chunk));
@@ -484,7 +500,7 @@ export class Stager {
       state: 'partial',
       createdAt: job.createdAt,
       lastUsedAt: job.lastUsedAt,
-      chunkBytes: this._options.config.chunkBytes,
+      chunkBytes: job.chunkBytes,
       doneChunks: doneChunks.sort((a, b) => a - b)
     };
   }
@@ -625,6 +641,7 @@ export class Stager {
   }
 
   private readonly _index: IndexStore;
+  private readonly _pool: WorkerPool;
   private readonly _jobs = new Map<string, IJob>();
   private readonly _failed = new Map<string, DataStageEntry>();
   private readonly _queue: Array<() => void> = [];

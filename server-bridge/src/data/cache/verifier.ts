@@ -1,10 +1,10 @@
 /**
- * Checking a staged copy against what the storage says about the object, fed the bytes in
- * order: the MD5 of a single-part upload's ETag, the `md5-of-md5s-N` of a multipart upload's
- * ETag (part boundaries from the object's part layout), or a stored SHA-256.
+ * Checking a staged copy against what the storage says about the object: the MD5 of a
+ * single-part upload's ETag, the `md5-of-md5s-N` of a multipart upload's ETag (part boundaries
+ * from the object's part layout), or a stored SHA-256. The digests themselves are computed in
+ * the worker threads (range-worker.ts); this judges them.
  */
-import { createHash, Hash } from 'node:crypto';
-import type { DataStageEntry } from '../../schema-types';
+import { createHash } from 'node:crypto';
 
 /** What the copy is checked against. */
 export type Expectation =
@@ -77,97 +77,47 @@ export function expectationFor(
   return { kind: 'none' };
 }
 
-/** The md5-of-md5s of bytes fed in order, for one part size. */
-class MultipartHash {
-  constructor(private readonly _partSize: number) {}
-
-  update(bytes: Uint8Array): void {
-    let offset = 0;
-    while (offset < bytes.length) {
-      const take = Math.min(
-        this._partSize - this._inPart,
-        bytes.length - offset
-      );
-      this._hash.update(bytes.subarray(offset, offset + take));
-      this._inPart += take;
-      offset += take;
-      if (this._inPart === this._partSize) {
-        this._close();
-      }
-    }
-  }
-
-  digest(): string {
-    if (this._inPart > 0 || this._digests.length === 0) {
-      this._close();
-    }
-    const all = createHash('md5').update(Buffer.concat(this._digests));
-    return `${all.digest('hex')}-${this._digests.length}`;
-  }
-
-  private _close(): void {
-    this._digests.push(this._hash.digest());
-    this._hash = createHash('md5');
-    this._inPart = 0;
-  }
-
-  private _hash: Hash = createHash('md5');
-  private _inPart = 0;
-  private readonly _digests: Buffer[] = [];
+/** What the worker threads computed over the staged bytes. */
+export interface IDigests {
+  /** The MD5 or SHA-256 (hex) of the whole copy. */
+  plain?: string;
+  /** For each of the expectation's part sizes, the MD5 (hex) of every part, in order. */
+  layouts?: string[][];
 }
 
-/** Hashes bytes fed in order and says whether they match. */
-export class Verifier {
-  constructor(readonly expectation: Expectation) {
-    if (expectation.kind === 'sha256') {
-      this._hash = createHash('sha256');
-    } else if (expectation.kind === 'md5') {
-      this._hash = createHash('md5');
-    } else if (expectation.kind === 'multipart-md5') {
-      this._multipart = expectation.partSizes.map(p => new MultipartHash(p));
+/** The ETag of a multipart upload with these part MD5s (hex): `md5(md5s)-N`. */
+export function multipartEtag(partMd5s: string[]): string {
+  const all = createHash('md5');
+  for (const hex of partMd5s.length > 0 ? partMd5s : [EMPTY_MD5]) {
+    all.update(Buffer.from(hex, 'hex'));
+  }
+  return `${all.digest('hex')}-${Math.max(1, partMd5s.length)}`;
+}
+
+const EMPTY_MD5 = createHash('md5').digest('hex');
+
+/** The mismatch in words, or undefined when the copy is right. */
+export function verdict(
+  expectation: Expectation,
+  digests: IDigests
+): string | undefined {
+  const e = expectation;
+  switch (e.kind) {
+    case 'none':
+      return undefined;
+    case 'md5':
+      return digests.plain === e.md5
+        ? undefined
+        : `MD5 ${digests.plain} does not match the ETag ${e.md5}`;
+    case 'sha256':
+      return digests.plain === e.sha256
+        ? undefined
+        : `SHA-256 ${digests.plain} does not match the stored ${e.sha256}`;
+    case 'multipart-md5': {
+      const got = (digests.layouts ?? []).map(multipartEtag);
+      return got.includes(e.etag)
+        ? undefined
+        : `the parts' MD5s (${got.join(', ')}) do not give the ETag ${e.etag}`;
     }
   }
-
-  /** How the result was checked. */
-  get method(): NonNullable<DataStageEntry['verified']> {
-    return this.expectation.kind;
-  }
-
-  /** The next bytes of the object. */
-  update(bytes: Uint8Array): void {
-    this._hash?.update(bytes);
-    for (const m of this._multipart) {
-      m.update(bytes);
-    }
-  }
-
-  /** The mismatch in words, or undefined when the copy is right. */
-  finish(): string | undefined {
-    const e = this.expectation;
-    switch (e.kind) {
-      case 'none':
-        return undefined;
-      case 'md5': {
-        const got = this._hash!.digest('hex');
-        return got === e.md5
-          ? undefined
-          : `MD5 ${got} does not match the ETag ${e.md5}`;
-      }
-      case 'sha256': {
-        const got = this._hash!.digest('hex');
-        return got === e.sha256
-          ? undefined
-          : `SHA-256 ${got} does not match the stored ${e.sha256}`;
-      }
-      case 'multipart-md5': {
-        const got = this._multipart.map(m => m.digest());
-        return got.includes(e.etag)
-          ? undefined
-          : `the parts' MD5s (${got.join(', ')}) do not give the ETag ${e.etag}`;
-      }
-    }
-  }
-
-  private _hash: Hash | undefined;
-  private _multipart: MultipartHash[] = [];
 }
