@@ -5,7 +5,7 @@ import {
   formatRate
 } from '../src/format';
 import { ProgressModel } from '../src/models/progress';
-import { ProgressBar } from '../src/widgets/progress';
+import { ProgressBar, ProgressBars } from '../src/widgets/progress';
 
 describe('format', () => {
   it('formats bytes with SI units', () => {
@@ -92,5 +92,28 @@ describe('ProgressBar', () => {
     expect(track.hasAttribute('aria-valuenow')).toBe(false);
     expect(bar.hasClass('jp-mod-indeterminate')).toBe(true);
     bar.dispose();
+  });
+});
+
+describe('ProgressBars', () => {
+  it('keeps a bar across renders, makes a new one for a new model, disposes of the pruned', () => {
+    const bars = new ProgressBars<string>();
+    const first = new ProgressModel({ total: 10 });
+    const a = bars.get('a', first);
+    expect(bars.get('a', first)).toBe(a);
+
+    // A restarted staging has a new progress model: its bar is new, the old one is gone.
+    const again = new ProgressModel({ total: 10 });
+    const a2 = bars.get('a', again);
+    expect(a2).not.toBe(a);
+    expect(a.isDisposed).toBe(true);
+
+    const b = bars.get('b', new ProgressModel());
+    bars.prune(key => key === 'b');
+    expect(a2.isDisposed).toBe(true);
+    expect(b.isDisposed).toBe(false);
+
+    bars.dispose();
+    expect(b.isDisposed).toBe(true);
   });
 });

@@ -106,3 +106,51 @@ export namespace ProgressBar {
     translator?: ITranslator;
   }
 }
+
+/**
+ * The progress bars of a list whose views are rebuilt on every change: each bar lives as long
+ * as its item (a bar updates itself from its model, so it is kept across renders, not remade).
+ */
+export class ProgressBars<K> {
+  /**
+   * Create an empty set.
+   */
+  constructor(translator?: ITranslator) {
+    this._translator = translator;
+  }
+
+  /**
+   * The bar of `key`, made for `model` (anew when the key's model changed).
+   */
+  get(key: K, model: ProgressModel): ProgressBar {
+    let bar = this._bars.get(key);
+    if (!bar || bar.model !== model) {
+      bar?.dispose();
+      bar = new ProgressBar({ model, translator: this._translator });
+      this._bars.set(key, bar);
+    }
+    return bar;
+  }
+
+  /**
+   * Dispose of the bars that `keep` does not keep (their items are gone or done).
+   */
+  prune(keep: (key: K, bar: ProgressBar) => boolean): void {
+    for (const [key, bar] of this._bars) {
+      if (!keep(key, bar)) {
+        bar.dispose();
+        this._bars.delete(key);
+      }
+    }
+  }
+
+  /**
+   * Dispose of every bar.
+   */
+  dispose(): void {
+    this.prune(() => false);
+  }
+
+  private _bars = new Map<K, ProgressBar>();
+  private _translator: ITranslator | undefined;
+}

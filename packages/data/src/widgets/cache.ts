@@ -1,4 +1,4 @@
-import { formatBytes, ProgressBar } from '@mlinfn/common';
+import { formatBytes, ProgressBars } from '@mlinfn/common';
 import { CommandIDs } from '../commandids';
 import { describeError } from '../errors';
 import { IStaging } from '../models/staging';
@@ -27,10 +27,7 @@ export class CacheSection extends DataView {
    * Dispose of the section and its bars.
    */
   dispose(): void {
-    for (const bar of this._bars.values()) {
-      bar.dispose();
-    }
-    this._bars.clear();
+    this._bars.dispose();
     super.dispose();
   }
 
@@ -42,13 +39,10 @@ export class CacheSection extends DataView {
     const trans = this.trans;
     const node = this.node;
     const active = staging.active;
-    for (const [id, bar] of this._bars) {
+    this._bars.prune((id, bar) => {
       const live = active.find(s => s.id === id && s.progress === bar.model);
-      if (!live || live.entry.state === 'failed') {
-        bar.dispose();
-        this._bars.delete(id);
-      }
-    }
+      return !!live && live.entry.state !== 'failed';
+    });
     node.replaceChildren(
       Dom.el('h3', 'jp-DataPanel-heading', trans.__('Cache'))
     );
@@ -151,16 +145,7 @@ export class CacheSection extends DataView {
         Dom.el('div', 'jp-DataCache-name', Dom.basename(s.entry.key))
       );
     } else {
-      let bar = this._bars.get(s.id);
-      if (!bar || bar.model !== s.progress) {
-        bar?.dispose();
-        bar = new ProgressBar({
-          model: s.progress,
-          translator: this.translator
-        });
-        this._bars.set(s.id, bar);
-      }
-      item.append(bar.node);
+      item.append(this._bars.get(s.id, s.progress).node);
     }
     const states: Record<string, string> = {
       queued: trans.__('waiting for a download slot'),
@@ -196,7 +181,7 @@ export class CacheSection extends DataView {
     return item;
   }
 
-  private _bars = new Map<string, ProgressBar>();
+  private _bars = new ProgressBars<string>(this.translator);
   private _now: () => number;
 }
 

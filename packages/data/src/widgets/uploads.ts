@@ -1,4 +1,4 @@
-import { ProgressBar } from '@mlinfn/common';
+import { ProgressBars } from '@mlinfn/common';
 import { describeError } from '../errors';
 import { UploadModel } from '../models/upload';
 import { Dom } from './dom';
@@ -25,10 +25,7 @@ export class UploadsSection extends DataView {
    * Dispose of the section and its bars.
    */
   dispose(): void {
-    for (const bar of this._bars.values()) {
-      bar.dispose();
-    }
-    this._bars.clear();
+    this._bars.dispose();
     super.dispose();
   }
 
@@ -41,12 +38,7 @@ export class UploadsSection extends DataView {
     // A class, not setHidden(): a hidden widget would stop rendering its updates.
     this.toggleClass('jp-mod-empty', uploads.length === 0);
     // Progress bars live as long as their upload: they update themselves.
-    for (const [upload, bar] of this._bars) {
-      if (!uploads.includes(upload)) {
-        bar.dispose();
-        this._bars.delete(upload);
-      }
-    }
+    this._bars.prune(upload => uploads.includes(upload));
     const node = this.node;
     node.replaceChildren(
       Dom.el('h3', 'jp-DataPanel-heading', trans.__('Uploads'))
@@ -61,15 +53,7 @@ export class UploadsSection extends DataView {
     const item = Dom.el('div', `jp-DataUploads-item jp-mod-${upload.state}`);
     item.dataset.key = upload.key;
     item.dataset.state = upload.state;
-    let bar = this._bars.get(upload);
-    if (!bar) {
-      bar = new ProgressBar({
-        model: upload.progress,
-        translator: this.translator
-      });
-      this._bars.set(upload, bar);
-    }
-    item.append(bar.node);
+    item.append(this._bars.get(upload, upload.progress).node);
     const total = upload.parts.length;
     const status = Dom.el('div', 'jp-DataUploads-status');
     const states: Record<string, string> = {
@@ -134,5 +118,5 @@ export class UploadsSection extends DataView {
     return item;
   }
 
-  private _bars = new Map<UploadModel, ProgressBar>();
+  private _bars = new ProgressBars<UploadModel>(this.translator);
 }
