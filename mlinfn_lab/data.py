@@ -35,11 +35,38 @@ class StageError(RuntimeError):
 
 
 def api_file() -> Path:
-    """Where the bridge's kernel-API file is: ``$MLINFN_DATA_API``, else the bridge's state dir."""
+    """Where the bridge's kernel-API file is.
+
+    ``$MLINFN_DATA_API`` when set; else the first ``data-api.json`` that exists in: the
+    ``stateDir`` of the bridge config named by ``$MLINFN_BRIDGE_CONFIG`` (a state dir set only
+    in the bridge config), the state dir of ``$MLINFN_STATE_DIR`` or the default one (where the
+    bridge also leaves a copy when its own state dir is elsewhere). Without any, the last.
+    """
     explicit = os.environ.get("MLINFN_DATA_API")
     if explicit:
         return Path(explicit).expanduser()
-    return Path(default_state_dir()) / API_FILE
+    candidates = [Path(d) / API_FILE for d in _state_dirs()]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    return candidates[-1]
+
+
+def _state_dirs() -> list:
+    """The bridge config's ``stateDir`` (when a config is named and sets one), then the default."""
+    dirs = []
+    config = os.environ.get("MLINFN_BRIDGE_CONFIG")
+    if config:
+        try:
+            state_dir = json.loads(Path(config).expanduser().read_text()).get("stateDir")
+        except (OSError, ValueError, AttributeError):
+            state_dir = None
+        if isinstance(state_dir, str) and state_dir:
+            # A relative one depends on the bridge's working directory: only absolute ones.
+            if Path(state_dir).expanduser().is_absolute():
+                dirs.append(str(Path(state_dir).expanduser()))
+    dirs.append(default_state_dir())
+    return dirs
 
 
 class _UnixConnection(http.client.HTTPConnection):

@@ -85,6 +85,8 @@ def bridge(rig, tmp_path_factory):
     }
     (work / "config.json").write_text(json.dumps(config))
     env = {"PATH": os.environ["PATH"], "HOME": str(work),
+           # What the server extension passes: its own state dir, which the config overrides.
+           "MLINFN_STATE_DIR": str(work / "server-state"),
            # The bundle runs from a temporary folder: say where burst's Python files are.
            "MLINFN_BURST_PYTHON_DIR": str(REPO / "mlinfn_lab" / "burst"),
            "T_S3_KEY": rig["S3_ACCESS_KEY_ID"], "T_S3_SECRET": rig["S3_SECRET_ACCESS_KEY"]}
@@ -105,15 +107,17 @@ def bridge(rig, tmp_path_factory):
     api = state / "data-api.json"
     while not api.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    yield {"base": f"http://{address}", "state": state, "api": api}
+    yield {"base": f"http://{address}", "state": state, "api": api,
+           "server_state": work / "server-state", "config": work / "config.json"}
     proc.terminate()
     proc.wait(timeout=30)
 
 
-def kernel(bridge, code: str) -> subprocess.CompletedProcess:
+def kernel(bridge, code: str, **env_vars: str) -> subprocess.CompletedProcess:
     """Run code in a fresh Python process, as a kernel would (same user, no Jupyter token)."""
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
-           "MLINFN_STATE_DIR": str(bridge["state"]), "PYTHONPATH": str(REPO)}
+           "MLINFN_STATE_DIR": str(bridge["state"]), "PYTHONPATH": str(REPO), **env_vars}
+    env = {k: v for k, v in env.items() if v}
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -173,3 +177,22 @@ def test_errors_are_one_sentence(bridge, bucket, monkeypatch, tmp_path):
     monkeypatch.setenv("MLINFN_DATA_API", str(tmp_path / "none.json"))
     with pytest.raises(StageError, match="not running"):
         stage("rgw", bucket, "x")
+
+
+STAGE_SMALL = "from mlinfn_lab.data import stage\nprint('PATH=' + stage('rgw', {bucket!r}, 'small.txt', progress=False))\n"
+
+
+def test_kernels_find_a_bridge_whose_state_dir_is_set_only_in_its_config(bridge, s3, bucket, tmp_path):
+    s3.put_object(Bucket=bucket, Key="small.txt", Body=b"hello")
+    # A kernel has the server's environment: the default state dir, not the config's.
+    copy = bridge["server_state"] / "data-api.json"
+    assert json.loads(copy.read_text()) == json.loads(bridge["api"].read_text())
+    assert copy.stat().st_mode & 0o777 == 0o600
+    res = kernel(bridge, STAGE_SMALL.format(bucket=bucket), MLINFN_STATE_DIR=str(bridge["server_state"]))
+    assert res.returncode == 0, res.stderr
+    assert "PATH=" + str(bridge["state"] / "data-cache") in res.stdout
+    # Or, with the bridge config named in the environment, through its stateDir.
+    res = kernel(bridge, STAGE_SMALL.format(bucket=bucket), MLINFN_STATE_DIR="", HOME=str(tmp_path),
+                 MLINFN_BRIDGE_CONFIG=str(bridge["config"]))
+    assert res.returncode == 0, res.stderr
+    assert "PATH=" + str(bridge["state"] / "data-cache") in res.stdout

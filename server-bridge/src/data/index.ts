@@ -10,7 +10,7 @@ import type { IChannelHandlers } from '../ws/hub';
 import { Stager } from './cache/stager';
 import { IDataConfig, resolveDataConfig } from './config';
 import { createEndpoint, IEndpoint } from './endpoint';
-import { IKernelApi, startKernelApi } from './kernel-api';
+import { IKernelApi, kernelLookupDirs, startKernelApi } from './kernel-api';
 import { MountMonitor } from './mounts/monitor';
 import { registerDataRoutes } from './routes';
 import { Uploads } from './uploads';
@@ -102,7 +102,8 @@ export function createDataModule(options: IDataModuleOptions): IDataModule {
             kernelApi = await startKernelApi({
               stateDir: options.stateDir,
               stager,
-              logger
+              logger,
+              alsoIn: kernelLookupDirs(options.stateDir, process.env)
             });
           } catch (err) {
             logger.warn(

@@ -2,6 +2,8 @@
  * The kernel API: a second, local-only unix socket through which kernels (same user, but no
  * Jupyter token or ticket) stage objects. The bridge writes `<stateDir>/data-api.json` (0600)
  * with the socket path and a random token; `mlinfn_lab.data.stage()` reads it. docs/data.md.
+ * When the bridge's state dir is not the one the server extension handed it (`stateDir` set in
+ * the bridge config only), a copy goes there too, where kernels look by default.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import {
@@ -42,11 +44,31 @@ export interface IKernelApi {
   close(): Promise<void>;
 }
 
+/**
+ * Where else kernels look for the file: the state dir the server extension passes in
+ * `$MLINFN_STATE_DIR` (kernels get the server's environment, so its default is theirs), when
+ * the bridge uses another one.
+ */
+export function kernelLookupDirs(
+  stateDir: string,
+  env: NodeJS.ProcessEnv
+): string[] {
+  const given = env.MLINFN_STATE_DIR;
+  if (!given || !path.isAbsolute(given)) {
+    return [];
+  }
+  return path.resolve(given) === path.resolve(stateDir)
+    ? []
+    : [path.resolve(given)];
+}
+
 /** Start the kernel API; the returned object closes it and removes its files. */
 export async function startKernelApi(options: {
   stateDir: string;
   stager: Stager;
   logger: Logger;
+  /** Other folders that get a copy of the file (`kernelLookupDirs`). */
+  alsoIn?: string[];
 }): Promise<IKernelApi> {
   const { stateDir, stager, logger } = options;
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
@@ -81,16 +103,23 @@ export async function startKernelApi(options: {
     server.listen(socketPath, () => resolve());
   });
   await chmod(socketPath, 0o600);
+  const body = JSON.stringify({ socket: socketPath, token, pid: process.pid });
   const file = path.join(stateDir, KERNEL_API_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(
-    tmp,
-    JSON.stringify({ socket: socketPath, token, pid: process.pid }),
-    {
-      mode: 0o600
+  await writeApiFile(file, body);
+  const copies: string[] = [];
+  for (const dir of options.alsoIn ?? []) {
+    const copy = path.join(dir, KERNEL_API_FILE);
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await writeApiFile(copy, body);
+      copies.push(copy);
+    } catch (err) {
+      logger.warn(
+        { err: (err as Error).message },
+        'data: could not leave the kernel API file where kernels look by default'
+      );
     }
-  );
-  await rename(tmp, file);
+  }
   logger.info({ socket: socketPath }, 'data: kernel API listening');
   return {
     socketPath,
@@ -98,9 +127,11 @@ export async function startKernelApi(options: {
       server.closeAllConnections();
       await new Promise<void>(resolve => server.close(() => resolve()));
       // Another bridge may have taken the file over since: remove only our own.
-      const current = await readFile(file, 'utf8').catch(() => '');
-      if (current.includes(token)) {
-        await unlink(file).catch(() => undefined);
+      for (const f of [file, ...copies]) {
+        const current = await readFile(f, 'utf8').catch(() => '');
+        if (current.includes(token)) {
+          await unlink(f).catch(() => undefined);
+        }
       }
       await unlink(socketPath).catch(() => undefined);
       if (privateDir) {
@@ -108,6 +139,13 @@ export async function startKernelApi(options: {
       }
     }
   };
+}
+
+/** Written to a temporary file and renamed: a reader never sees half of it. */
+async function writeApiFile(file: string, body: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, body, { mode: 0o600 });
+  await rename(tmp, file);
 }
 
 function send(res: http.ServerResponse, status: number, reason: string): void {
