@@ -5,6 +5,8 @@
 //   collab-first-sync           time to first full sync of a 1000-cell, ~10 MB notebook (cold)
 //   collab-propagation-p99-50   update propagation p99 with 50 clients in one room
 // Context lines start with `#`; the `ratio` lines come last.
+// MLINFN_BENCH_COLLAB_PHASES=collab-first-sync (comma-separated phase names) runs only those
+// phases, for development; unset, every phase runs (the benchmark's figures).
 import {
   closeSync,
   fsyncSync,
@@ -343,7 +345,15 @@ export async function run({ smoke = false } = {}) {
         target: '<=0.5'
       }
     ];
-    for (const phase of phases) {
+    const only = process.env.MLINFN_BENCH_COLLAB_PHASES?.split(',')
+      .map(s => s.trim())
+      .filter(Boolean);
+    if (only?.length) {
+      log(`# only the phases ${only.join(', ')} (MLINFN_BENCH_COLLAB_PHASES)`);
+    }
+    for (const phase of phases.filter(
+      p => !only?.length || only.includes(p.name)
+    )) {
       const t0 = Date.now();
       log(`# ${phase.name}: ${phase.title}; load average ${load()}`);
       try {

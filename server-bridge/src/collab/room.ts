@@ -53,7 +53,7 @@ import {
   writeAwarenessEntries
 } from './protocol';
 import type { IRoomName } from './room-name';
-import { syncReply } from './sync-reply';
+import { ISeedPart, syncReply } from './sync-reply';
 import {
   dropBaseNext,
   newEpoch,
@@ -355,9 +355,14 @@ export class Room {
       throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
     }
     const doc = new Y.Doc();
+    // Each transaction of the seed, as Yjs encodes it for its 'update' event: the first
+    // clients are served these parts as they are (no walk over the whole document to encode
+    // it again, once per part, on the way to their first sync).
+    const capture = new SeedCapture(doc);
     try {
       this._adapter.seed(doc, disk.content);
     } catch (err) {
+      capture.stop();
       if (!(err as { readOnly?: boolean }).readOnly) {
         throw err;
       }
@@ -371,16 +376,26 @@ export class Room {
       this._log.info('the file cannot be edited: the room is read-only');
       return;
     }
+    const parts = capture.stop();
     this._epoch = newEpoch();
     this._setBase(disk.content, disk.hash, disk.mtimeMs);
-    const update = Y.encodeStateAsUpdate(doc);
+    // Without the parts (an adapter that edits under one client id in several transactions),
+    // the seed record's update is the document, encoded now, before anything changes it.
+    let update = parts ? undefined : Y.encodeStateAsUpdate(doc);
     this._attachDoc(doc);
-    // The first clients get the file's content now, from the update the log's seed record is
-    // made of (encoded once), while the seed is written. Nothing a client sends is relayed or
-    // acknowledged before the log exists (`_commitNext` waits for the writer), and a crash
-    // before the seed is durable only means a new epoch from the same file on the next load.
-    this._fullState = syncReply(doc, undefined, update);
+    this._seedParts = parts;
+    // The first clients get the file's content now, from the seed's parts, while the seed is
+    // written. Nothing a client sends is relayed or acknowledged before the log exists
+    // (`_commitNext` waits for the writer), and a crash before the seed is durable only means
+    // a new epoch from the same file on the next load.
     void this._exclusive(async () => {
+      // The update of the log's seed record is made on a later turn of the event loop, after
+      // the clients waiting for the room were served (and their sockets got to write).
+      await new Promise<void>(resolve => setImmediate(resolve));
+      update ??=
+        this._changes === 0
+          ? Y.encodeStateAsUpdate(doc)
+          : Y.mergeUpdates(parts!.map(part => part.update));
       const seed = baseRecord(disk.hash, update);
       await this._deps.store.ensure(this._dir);
       const [, , writer] = await Promise.all([
@@ -626,9 +641,11 @@ export class Room {
     // state vector) gets the whole document, encoded once for all of them until it changes.
     let reply: Uint8Array[];
     if (stateVector.length === 1 && stateVector[0] === 0) {
-      reply = this._fullState ??= syncReply(this._doc);
+      reply = this._fullState ??= syncReply(this._doc, undefined, {
+        parts: this._seedParts
+      });
     } else {
-      reply = syncReply(this._doc, stateVector);
+      reply = syncReply(this._doc, stateVector, { parts: this._seedParts });
     }
     this._afterDurable(() => {
       for (const message of reply) {
@@ -907,6 +924,8 @@ export class Room {
     }
     this._changes++;
     this._fullState = undefined;
+    // Deleted seed content would travel again in the seed's parts: from now on, encode.
+    this._seedParts = undefined;
     const batch = this._openBatch();
     if (this._capture) {
       // A merge from disk: logged with its base record, as one record.
@@ -1429,6 +1448,8 @@ export class Room {
   private _checkQueued = false;
   /** The sync step 2 a client with an empty document gets (until the document changes). */
   private _fullState?: Uint8Array[];
+  /** The seed's transactions, encoded, while the document holds nothing else. */
+  private _seedParts?: ISeedPart[];
   /** Bytes of the log's first record (seed or compaction): compaction waits for 2x that. */
   private _snapshotBytes = 0;
   private readonly _conns = new Set<IConn>();
@@ -1455,6 +1476,47 @@ export class Room {
   private _diskTimer?: NodeJS.Timeout;
   private _heartbeatTimer?: NodeJS.Timeout;
   private _idleTimer?: NodeJS.Timeout;
+}
+
+/**
+ * The transactions of a seed, as their updates (v1) with the client id each was made under;
+ * none when a transaction changed more than one client, or not from clock 0.
+ */
+class SeedCapture {
+  constructor(doc: Y.Doc) {
+    this._doc = doc;
+    doc.on('update', this._onUpdate);
+  }
+
+  /** Stop listening; the parts, or undefined when they do not make up the document. */
+  stop(): ISeedPart[] | undefined {
+    this._doc.off('update', this._onUpdate);
+    return this._usable ? this._parts : undefined;
+  }
+
+  private readonly _onUpdate = (
+    update: Uint8Array,
+    _origin: unknown,
+    _doc: Y.Doc,
+    transaction: Y.Transaction
+  ): void => {
+    const changed = [...transaction.afterState].filter(
+      ([client, clock]) => clock !== (transaction.beforeState.get(client) ?? 0)
+    );
+    if (
+      changed.length !== 1 ||
+      transaction.beforeState.has(changed[0][0]) ||
+      this._parts.some(part => part.client === changed[0][0])
+    ) {
+      this._usable = false;
+      return;
+    }
+    this._parts.push({ client: changed[0][0], clock: changed[0][1], update });
+  };
+
+  private readonly _doc: Y.Doc;
+  private readonly _parts: ISeedPart[] = [];
+  private _usable = true;
 }
 
 /**

@@ -8,6 +8,11 @@
  * the limit, and sent as sync updates followed by one sync step 2: y-websocket applies the
  * updates as they come and reports the document synced only with the step 2, so nobody sees a
  * partial document as loaded.
+ *
+ * Encoding a big document is a walk over all of it, once per client id when it is split: the
+ * seed's parts, as their transactions encoded them while the file was seeded ({@link
+ * ISeedPart}), are sent as they are to a peer that lacks them, and only the rest of the
+ * document is encoded.
  */
 import * as Y from 'yjs';
 import { syncStep2, syncUpdate } from './protocol';
@@ -16,29 +21,75 @@ import { syncStep2, syncUpdate } from './protocol';
 export const MAX_SYNC_MESSAGE_BYTES = 8 * 1024 * 1024;
 
 /**
- * The messages that bring a peer at `stateVector` (none: an empty document) up to `doc`.
- *
- * @param whole - the update from `stateVector` to `doc`, when the caller has it encoded.
- * @param limit - the size a message should stay under; a single client's part larger than
- * that cannot be split and goes as it is.
+ * One transaction of the seed, made under a client id of its own: its update (v1, as the
+ * document's 'update' event gave it) holds everything of `client` from clock 0 to `clock`,
+ * and the items it deleted.
+ */
+export interface ISeedPart {
+  client: number;
+  /** The client's clock after the transaction. */
+  clock: number;
+  update: Uint8Array;
+}
+
+/** What the caller knows that saves work. */
+export interface ISyncReplyOptions {
+  /**
+   * The seed's parts, while the document holds nothing else (the caller drops them at the
+   * first change: deleted seed content would travel in them again).
+   */
+  parts?: readonly ISeedPart[];
+  /**
+   * The size a message should stay under; a single client's part larger than that cannot be
+   * split and goes as it is.
+   */
+  limit?: number;
+}
+
+/**
+ * The messages that bring a peer at `stateVector` (none: an empty document) up to `doc`: sync
+ * updates, then one sync step 2 (the only message when the reply fits in one).
  */
 export function syncReply(
   doc: Y.Doc,
   stateVector?: Uint8Array,
-  whole?: Uint8Array,
-  limit = MAX_SYNC_MESSAGE_BYTES
+  options: ISyncReplyOptions = {}
 ): Uint8Array[] {
-  const all =
-    whole ??
-    (stateVector
-      ? Y.encodeStateAsUpdate(doc, stateVector)
-      : Y.encodeStateAsUpdate(doc));
-  if (all.length <= limit) {
-    return [syncStep2(all)];
-  }
+  const limit = options.limit ?? MAX_SYNC_MESSAGE_BYTES;
   const theirs = stateVector
     ? Y.decodeStateVector(stateVector)
     : new Map<number, number>();
+  // The seed's parts the peer has none of go as they are, when they are too big to go in one
+  // message anyway (a small document is one step 2, as y-websocket expects).
+  const sent = (options.parts ?? []).filter(
+    part => (theirs.get(part.client) ?? 0) === 0
+  );
+  if (sent.reduce((n, part) => n + part.update.length, 0) > limit) {
+    const known = new Map(theirs);
+    for (const part of sent) {
+      known.set(part.client, part.clock);
+    }
+    // The rest: other clients' content and the whole delete set (a walk over the structs'
+    // deleted flags, no content copied).
+    const rest = splitReply(doc, known, limit);
+    return [...sent.map(part => syncUpdate(part.update)), ...rest];
+  }
+  return splitReply(doc, theirs, limit);
+}
+
+/** The update from `theirs` to `doc`, split by client id into messages under `limit`. */
+function splitReply(
+  doc: Y.Doc,
+  theirs: Map<number, number>,
+  limit: number
+): Uint8Array[] {
+  const all =
+    theirs.size > 0
+      ? Y.encodeStateAsUpdate(doc, encodeVector(theirs))
+      : Y.encodeStateAsUpdate(doc);
+  if (all.length <= limit) {
+    return [syncStep2(all)];
+  }
   const ours = Y.decodeStateVector(Y.encodeStateVector(doc));
   // One update per client the peer lacks content of: everything of that client from where the
   // peer is, and nothing of the others (their state vector entries say "have it all").
@@ -50,7 +101,7 @@ export function syncReply(
     }
     const vector = new Map(ours);
     vector.set(client, from);
-    parts.push(Y.encodeStateAsUpdate(doc, Y.encodeStateVector(vector)));
+    parts.push(Y.encodeStateAsUpdate(doc, encodeVector(vector)));
   }
   if (parts.length <= 1) {
     return [syncStep2(all)];
@@ -77,4 +128,9 @@ export function syncReply(
   return messages.map((update, i) =>
     i === messages.length - 1 ? syncStep2(update) : syncUpdate(update)
   );
+}
+
+/** A state vector as Yjs encodes one. */
+function encodeVector(vector: Map<number, number>): Uint8Array {
+  return Y.encodeStateVector(vector);
 }

@@ -162,11 +162,33 @@ function seedParts(cells: readonly ICellJSON[]): ICellJSON[][] {
 function cellBytes(cell: ICellJSON): number {
   const outputs = (cell as { outputs?: unknown }).outputs;
   return (
-    cell.source.length +
-    (Array.isArray(outputs) && outputs.length > 0
-      ? JSON.stringify(outputs).length
-      : 0)
+    cell.source.length + (Array.isArray(outputs) ? textLength(outputs) : 0)
   );
+}
+
+/**
+ * The length of the strings in a JSON value, about its size as JSON (without the copy that
+ * JSON.stringify would make of a notebook's every output).
+ */
+function textLength(value: unknown): number {
+  if (typeof value === 'string') {
+    return value.length;
+  }
+  if (Array.isArray(value)) {
+    let n = 0;
+    for (const item of value) {
+      n += textLength(item);
+    }
+    return n;
+  }
+  if (value !== null && typeof value === 'object') {
+    let n = 0;
+    for (const key in value) {
+      n += key.length + textLength((value as Record<string, unknown>)[key]);
+    }
+    return n;
+  }
+  return 1;
 }
 
 /** How long after a notebook lost its last cell concurrent default cells count as one. */
