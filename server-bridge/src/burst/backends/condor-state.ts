@@ -120,6 +120,8 @@ export function stateFromAd(ad: JobAd): ICondorView {
 export interface ICondorEvent {
   type: number;
   name?: string;
+  cluster?: number;
+  proc?: number;
   timestamp: number;
   HoldReason?: string;
   HoldReasonCode?: number;

@@ -1,5 +1,6 @@
 /**
- * burst/htcondor: jobs on an HTCondor pool's schedd, through the long-lived bindings helper.
+ * burst/htcondor: jobs on an HTCondor pool's schedd, through the long-lived bindings helper
+ * (or, with `client: "cli"`, HTCondor's command-line tools: condor-cli.ts).
  *
  * The schedd is the source of truth: every job carries `MlinfnJobId` (and its backend,
  * notebook and cell) in its ad, and each reconcile asks the queue once for all of this
@@ -22,6 +23,8 @@ import {
   IBurstBackend,
   IJobRecord
 } from '../types';
+import { CondorCli } from './condor-cli';
+import type { ICondorClient } from './condor-client';
 import { CondorHelper } from './condor-helper';
 import {
   AD_PROJECTION,
@@ -41,24 +44,37 @@ export class HTCondorBackend implements IBurstBackend {
     private readonly _config: BurstHTCondorBackendConfig,
     private readonly _ctx: IBackendContext
   ) {
-    const env: Record<string, string> = { MLINFN_CONDOR_POOL: _config.pool };
-    if (_config.schedd) {
-      env.MLINFN_CONDOR_SCHEDD = _config.schedd;
-    }
+    const env: Record<string, string> = {};
     if (_config.condorConfig) {
       env.CONDOR_CONFIG = _config.condorConfig;
     }
     if (_config.tokenDir) {
       env._CONDOR_SEC_TOKEN_DIRECTORY = _config.tokenDir;
     }
-    this.helper = new CondorHelper({
-      python: _config.helperPython ?? defaultPython(),
-      env,
-      logger: _ctx.logger.child({ backend: _config.id })
-    });
+    const logger = _ctx.logger.child({ backend: _config.id });
+    if (_config.client === 'cli') {
+      this.helper = new CondorCli({
+        bin: _config.condorBin,
+        pool: _config.pool,
+        schedd: _config.schedd,
+        env,
+        logger
+      });
+    } else {
+      env.MLINFN_CONDOR_POOL = _config.pool;
+      if (_config.schedd) {
+        env.MLINFN_CONDOR_SCHEDD = _config.schedd;
+      }
+      this.helper = new CondorHelper({
+        python: _config.helperPython ?? defaultPython(),
+        env,
+        logger
+      });
+    }
   }
 
-  readonly helper: CondorHelper;
+  /** The link to the pool: the bindings helper, or the command-line tools. */
+  readonly helper: ICondorClient;
 
   get id(): string {
     return this._config.id;
