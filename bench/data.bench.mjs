@@ -21,6 +21,7 @@ import {
   removeObjects,
   startRig
 } from './data/rig.mjs';
+import { runFigures } from './lib/figures.mjs';
 import { fmt, median, sleep } from './lib/proc.mjs';
 
 const MiB = 1024 * 1024;
@@ -187,25 +188,6 @@ export async function run({ smoke = false } = {}) {
     BENCH_S3_KEY: env.S3_ACCESS_KEY_ID,
     BENCH_S3_SECRET: env.S3_SECRET_ACCESS_KEY
   };
-  const lines = [];
-  const failures = [];
-  const attempt = async (name, target, anchor, fn) => {
-    const t0 = Date.now();
-    try {
-      const ratio = await fn();
-      if (!Number.isFinite(ratio)) {
-        throw new Error(`no finite ratio (${ratio})`);
-      }
-      lines.push(`ratio ${name} ${fmt(ratio)} target ${target} vs ${anchor}`);
-    } catch (err) {
-      failures.push(name);
-      log(
-        `# ${name} FAILED: ${(err?.stack ?? String(err)).split('\n').join('\n#   ')}`
-      );
-    }
-    log(`#   (${name} took ${Math.round((Date.now() - t0) / 1000)} s)`);
-  };
-
   // The defaults a deployment gets: 4 connections, 16 MiB ranges.
   const bridge = await startBridge(
     {
@@ -242,25 +224,31 @@ export async function run({ smoke = false } = {}) {
     },
     childEnv
   );
-  try {
-    await attempt('data-stage-vs-curl', '>=0.9', 'curl-one-stream', () =>
-      stageVsCurl({
-        bridge,
-        endpoint: 'rgw',
-        bucket,
-        key: `big-${bigSize}.bin`,
-        size: bigSize,
-        rounds,
-        log,
-        label: 'unthrottled'
+  let list;
+  const benches = [
+    {
+      name: 'data-stage-vs-curl',
+      target: '>=0.9',
+      anchor: 'curl-one-stream',
+      fn: async () => ({
+        ratio: await stageVsCurl({
+          bridge,
+          endpoint: 'rgw',
+          bucket,
+          key: `big-${bigSize}.bin`,
+          size: bigSize,
+          rounds,
+          log,
+          label: 'unthrottled'
+        })
       })
-    );
-    await attempt(
-      'data-stage-vs-curl-limited',
-      '>=2',
-      `curl-one-stream-limited-${RATE}`,
-      () =>
-        stageVsCurl({
+    },
+    {
+      name: 'data-stage-vs-curl-limited',
+      target: '>=2',
+      anchor: `curl-one-stream-limited-${RATE}`,
+      fn: async () => ({
+        ratio: await stageVsCurl({
           bridge: limited,
           endpoint: 'slow',
           bucket,
@@ -270,29 +258,32 @@ export async function run({ smoke = false } = {}) {
           log,
           label: `each connection limited to ${RATE}B/s`
         })
-    );
-    let list;
-    await attempt(
-      'data-list-first-screen',
-      '<=2',
-      'sdk-list-objects-v2',
-      async () => {
+      })
+    },
+    {
+      name: 'data-list-first-screen',
+      target: '<=2',
+      anchor: 'sdk-list-objects-v2',
+      fn: async () => {
         await ensureManyKeys(s3, manyBucket, smoke ? 2000 : 100000, log);
         list = await listing({ bridge, s3, bucket: manyBucket, rounds, log });
-        return list.first;
+        return { ratio: list.first };
       }
-    );
-    await attempt(
-      'data-list-full',
-      '<=1.5',
-      'sdk-list-objects-v2',
-      async () => {
+    },
+    {
+      name: 'data-list-full',
+      target: '<=1.5',
+      anchor: 'sdk-list-objects-v2',
+      fn: async () => {
         if (!list) {
           throw new Error('the listing phase failed');
         }
-        return list.full;
+        return { ratio: list.full };
       }
-    );
+    }
+  ];
+  try {
+    await runFigures('data', benches, { smoke, log, started });
   } finally {
     await bridge.stop();
     await limited.stop();
@@ -303,17 +294,5 @@ export async function run({ smoke = false } = {}) {
       `limited-${limitedSize}.bin`
     ]);
     s3.destroy();
-  }
-  log(
-    `# done in ${Math.round((Date.now() - started) / 1000)} s; load average ${loadavg()
-      .map(x => x.toFixed(2))
-      .join(' ')} at the end`
-  );
-  for (const l of lines) {
-    console.log(l);
-  }
-  if (failures.length) {
-    console.error(`data benchmarks failed: ${failures.join(', ')}`);
-    process.exitCode = 1;
   }
 }
