@@ -5,12 +5,12 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { IDataBridge, qs, startDataBridge } from './bridge';
 import {
-  adminClient,
   bucketName,
   dropBucket,
   makeBucket,
   RigEnv,
-  startRig
+  rigWithKeys,
+  staticEndpoint
 } from './rig';
 
 jest.setTimeout(120000);
@@ -22,26 +22,12 @@ const bucket = bucketName('browse');
 const other = bucketName('hidden');
 
 beforeAll(async () => {
-  env = await startRig();
-  process.env.MLINFN_TEST_S3_KEY = env.S3_ACCESS_KEY_ID;
-  process.env.MLINFN_TEST_S3_SECRET = env.S3_SECRET_ACCESS_KEY;
-  s3 = adminClient(env);
+  ({ env, s3 } = await rigWithKeys());
   await makeBucket(s3, bucket);
   await makeBucket(s3, other);
   bridge = await startDataBridge({
     endpoints: [
-      {
-        id: 'rgw',
-        title: 'Test RGW',
-        url: env.S3_ENDPOINT,
-        region: env.S3_REGION,
-        buckets: [bucket],
-        credentials: {
-          kind: 'static',
-          accessKeyIdEnv: 'MLINFN_TEST_S3_KEY',
-          secretAccessKeyEnv: 'MLINFN_TEST_S3_SECRET'
-        }
-      },
+      staticEndpoint(env, 'rgw', { title: 'Test RGW', buckets: [bucket] }),
       {
         id: 'nokeys',
         url: env.S3_ENDPOINT,

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { addContentMd5 } from '../../src/data/s3';
+import type { DataEndpointConfig } from '../../src/schema-types';
 
 const run = promisify(execFile);
 export const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -55,6 +56,48 @@ export function adminClient(env: RigEnv, endpoint = env.S3_ENDPOINT): S3Client {
   });
   addContentMd5(client);
   return client;
+}
+
+/** The variables the endpoints of `staticEndpoint` read their keys from. */
+const KEY_ENV = {
+  accessKeyIdEnv: 'MLINFN_TEST_S3_KEY',
+  secretAccessKeyEnv: 'MLINFN_TEST_S3_SECRET'
+};
+
+/**
+ * The rig started and read, its admin keys put where `staticEndpoint`'s credentials look
+ * (the in-process bridge reads them from this process's environment), and an admin client.
+ */
+export async function rigWithKeys(
+  args: string[] = []
+): Promise<{ env: RigEnv; s3: S3Client }> {
+  const env = await startRig(args);
+  process.env[KEY_ENV.accessKeyIdEnv] = env.S3_ACCESS_KEY_ID;
+  process.env[KEY_ENV.secretAccessKeyEnv] = env.S3_SECRET_ACCESS_KEY;
+  return { env, s3: adminClient(env) };
+}
+
+/** The keys of `rigWithKeys`, for a bridge run in a child process. */
+export function childKeyEnv(env: RigEnv): Record<string, string> {
+  return {
+    [KEY_ENV.accessKeyIdEnv]: env.S3_ACCESS_KEY_ID,
+    [KEY_ENV.secretAccessKeyEnv]: env.S3_SECRET_ACCESS_KEY
+  };
+}
+
+/** A bridge endpoint on the rig (`url`: the rate-limited front, say) with the admin keys. */
+export function staticEndpoint(
+  env: RigEnv,
+  id: string,
+  extra: Partial<DataEndpointConfig> = {}
+): DataEndpointConfig {
+  return {
+    id,
+    url: env.S3_ENDPOINT,
+    region: env.S3_REGION,
+    credentials: { kind: 'static', ...KEY_ENV },
+    ...extra
+  };
 }
 
 /** A fresh bucket name. */

@@ -20,12 +20,13 @@ import { TestSocket, ticket } from '../helpers';
 import { IDataBridge, startDataBridge } from './bridge';
 import { buildBundle, launchBridge } from './child';
 import {
-  adminClient,
   bucketName,
+  childKeyEnv,
   dropBucket,
   makeBucket,
   RigEnv,
-  startRig
+  rigWithKeys,
+  staticEndpoint
 } from './rig';
 
 jest.setTimeout(300000);
@@ -36,22 +37,10 @@ let s3: S3Client;
 let bridge: IDataBridge;
 const bucket = bucketName('stage');
 
-const endpoint = (id: string, url: string) => ({
-  id,
-  url,
-  region: env.S3_REGION,
-  credentials: {
-    kind: 'static' as const,
-    accessKeyIdEnv: 'MLINFN_TEST_S3_KEY',
-    secretAccessKeyEnv: 'MLINFN_TEST_S3_SECRET'
-  }
-});
+const endpoint = (id: string, url: string) => staticEndpoint(env, id, { url });
 
 beforeAll(async () => {
-  env = await startRig(['--rate-limit', '10m']);
-  process.env.MLINFN_TEST_S3_KEY = env.S3_ACCESS_KEY_ID;
-  process.env.MLINFN_TEST_S3_SECRET = env.S3_SECRET_ACCESS_KEY;
-  s3 = adminClient(env);
+  ({ env, s3 } = await rigWithKeys(['--rate-limit', '10m']));
   await makeBucket(s3, bucket);
   bridge = await startDataBridge({
     endpoints: [
@@ -399,10 +388,7 @@ test.each([
         cache: slowCache(2)
       }
     };
-    const childEnv = {
-      MLINFN_TEST_S3_KEY: env.S3_ACCESS_KEY_ID,
-      MLINFN_TEST_S3_SECRET: env.S3_SECRET_ACCESS_KEY
-    };
+    const childEnv = childKeyEnv(env);
     const request = { endpoint: 'slow', bucket, key: 'data/killed.npy' };
     const first = await launchBridge(bundle, config, childEnv);
     const started = await first.json('POST', '/api/data/stage', request);

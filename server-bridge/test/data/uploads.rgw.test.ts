@@ -11,12 +11,12 @@ import {
 import { createHash } from 'node:crypto';
 import { IDataBridge, qs, startDataBridge } from './bridge';
 import {
-  adminClient,
   bucketName,
   dropBucket,
   makeBucket,
   RigEnv,
-  startRig
+  rigWithKeys,
+  staticEndpoint
 } from './rig';
 
 jest.setTimeout(300000);
@@ -30,10 +30,7 @@ const withCors = bucketName('cors');
 const noCors = bucketName('nocors');
 
 beforeAll(async () => {
-  env = await startRig();
-  process.env.MLINFN_TEST_S3_KEY = env.S3_ACCESS_KEY_ID;
-  process.env.MLINFN_TEST_S3_SECRET = env.S3_SECRET_ACCESS_KEY;
-  s3 = adminClient(env);
+  ({ env, s3 } = await rigWithKeys());
   await makeBucket(s3, withCors);
   await makeBucket(s3, noCors);
   // PutBucketCors needs a checksum: Content-MD5 (RGW refuses the SDK's CRC32).
@@ -53,18 +50,7 @@ beforeAll(async () => {
     })
   );
   bridge = await startDataBridge({
-    endpoints: [
-      {
-        id: 'rgw',
-        url: env.S3_ENDPOINT,
-        region: env.S3_REGION,
-        credentials: {
-          kind: 'static',
-          accessKeyIdEnv: 'MLINFN_TEST_S3_KEY',
-          secretAccessKeyEnv: 'MLINFN_TEST_S3_SECRET'
-        }
-      }
-    ]
+    endpoints: [staticEndpoint(env, 'rgw')]
   });
 });
 

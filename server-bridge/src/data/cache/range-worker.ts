@@ -107,12 +107,14 @@ export function rangeWorkerMain(): void {
         onEnd: () => undefined,
         broken: false
       } as unknown as IConn;
+      let connected = false;
       const ready = () => {
+        connected = true;
         socket.removeListener('error', early);
         socket.setNoDelay(true);
-        socket.setTimeout(IDLE_MS);
         resolve(conn);
       };
+      // Before the connection is made: refused, unreachable, or no answer in time.
       const early = (err: NodeJS.ErrnoException) =>
         reject(
           new Failure({
@@ -151,6 +153,8 @@ export function rangeWorkerMain(): void {
         );
       }
       conn.socket = socket;
+      // Counts from the start: a connection attempt nobody answers fails too.
+      socket.setTimeout(IDLE_MS);
       socket.once('error', early);
       socket.on('error', (err: NodeJS.ErrnoException) => {
         conn.broken = true;
@@ -164,6 +168,9 @@ export function rangeWorkerMain(): void {
       });
       socket.on('timeout', () => {
         conn.broken = true;
+        if (!connected) {
+          early(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }));
+        }
         socket.destroy();
         conn.onEnd(
           new Failure({
@@ -175,6 +182,9 @@ export function rangeWorkerMain(): void {
       });
       socket.on('close', () => {
         conn.broken = true;
+        if (!connected) {
+          early(Object.assign(new Error('closed'), { code: 'ECONNRESET' }));
+        }
         const list = idle.get(conn.key);
         const at = list?.indexOf(conn) ?? -1;
         if (at >= 0) {
