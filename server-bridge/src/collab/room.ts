@@ -121,6 +121,11 @@ interface IConn extends IRoomClient {
   /** Client ids and clocks to acknowledge at the next durable point. */
   ack?: { batch: Batch | null; clients: Map<number, number>; seq: number };
   dropped: number;
+  /**
+   * The seed's parts sent to this connection while the room loaded (after the epoch): the
+   * clock up to which each of their client ids went.
+   */
+  sentVector?: Map<number, number>;
   expiryTimer?: NodeJS.Timeout;
   closed: boolean;
 }
@@ -355,15 +360,15 @@ export class Room {
       throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
     }
     const doc = new Y.Doc();
-    // Each transaction of the seed, as Yjs encodes it for its 'update' event: the first
-    // clients are served these parts as they are (no walk over the whole document to encode
-    // it again, once per part, on the way to their first sync).
+    // Each transaction of the seed, as Yjs encodes it for its 'update' event: clients are
+    // served these parts as they are (no walk over the whole document to encode it again,
+    // once per part, on the way to their first sync).
     const capture = new SeedCapture(doc);
     try {
-      this._adapter.seed(doc, disk.content);
+      await this._seedSteps(doc, disk.content, capture);
     } catch (err) {
       capture.stop();
-      if (!(err as { readOnly?: boolean }).readOnly) {
+      if (!(err as { readOnly?: boolean }).readOnly || capture.served) {
         throw err;
       }
       // The file cannot be held without mangling it (not UTF-8): the room shows it to
@@ -377,7 +382,7 @@ export class Room {
       return;
     }
     const parts = capture.stop();
-    this._epoch = newEpoch();
+    this._epoch ||= newEpoch();
     this._setBase(disk.content, disk.hash, disk.mtimeMs);
     // Without the parts (an adapter that edits under one client id in several transactions),
     // the seed record's update is the document, encoded now, before anything changes it.
@@ -408,6 +413,55 @@ export class Room {
       this._log.info({ epoch: this._epoch }, 'room seeded from the file');
       this._commitNext();
     }).catch(err => this._fail(err as Error));
+  }
+
+  /**
+   * Seed `doc`, a part at a time where the adapter has steps. Each part goes, as soon as it is
+   * made, to the connections waiting for the room (the epoch first, so that a client that loses
+   * the connection before the end comes back with it: a room rebuilt meanwhile tells it to
+   * reload rather than merge), and the event loop gets a turn: they receive and apply a part
+   * while the next is made. Their sync step 1 is answered, once the room is loaded, with only
+   * what they lack besides these parts (`IConn.sentVector`), the step 2 last as always, so
+   * y-websocket reports them synced only once they are whole.
+   */
+  private async _seedSteps(
+    doc: Y.Doc,
+    content: Uint8Array,
+    capture: SeedCapture
+  ): Promise<void> {
+    const steps = this._adapter.seedSteps?.(doc, content);
+    if (!steps) {
+      this._adapter.seed(doc, content);
+      return;
+    }
+    const messages: Uint8Array[] = [];
+    for (const step = steps[Symbol.iterator](); !step.next().done;) {
+      const parts = capture.parts;
+      if (!parts || this._conns.size === 0) {
+        // (parts that cannot be told apart, or nobody waiting: served once loaded)
+        continue;
+      }
+      this._epoch ||= newEpoch();
+      for (const part of parts.slice(messages.length)) {
+        messages.push(syncUpdate(part.update));
+      }
+      for (const conn of this._conns) {
+        if (conn.closed || conn.epoch) {
+          // (a client with an epoch holds another history: the handshake refuses it)
+          continue;
+        }
+        if (!conn.sentVector) {
+          this._send(conn, epochMessage({ epoch: this._epoch, reload: false }));
+          conn.sentVector = new Map();
+        }
+        for (let i = conn.sentVector.size; i < messages.length; i++) {
+          this._send(conn, messages[i]);
+          conn.sentVector.set(parts[i].client, parts[i].clock);
+        }
+        capture.served = true;
+      }
+      await new Promise<void>(resolve => setImmediate(resolve));
+    }
   }
 
   /** A log exists: replay it, then merge what changed on disk since the last save. */
@@ -537,7 +591,9 @@ export class Room {
       return;
     }
     conn.started = true;
-    this._send(conn, epochMessage({ epoch: this._epoch, reload: false }));
+    if (!conn.sentVector) {
+      this._send(conn, epochMessage({ epoch: this._epoch, reload: false }));
+    }
     this._sendStatusTo(conn);
     this._send(conn, syncStep1(Y.encodeStateVector(this._doc)));
     if (this._awareness.getStates().size > 0) {
@@ -640,7 +696,16 @@ export class Room {
     // What the client lacks, as of now; sent once it is all durable. A new client (empty
     // state vector) gets the whole document, encoded once for all of them until it changes.
     let reply: Uint8Array[];
-    if (stateVector.length === 1 && stateVector[0] === 0) {
+    if (conn.sentVector) {
+      // Parts of the seed went to this connection while the room loaded: the rest.
+      const known = Y.decodeStateVector(stateVector);
+      for (const [client, clock] of conn.sentVector) {
+        known.set(client, Math.max(clock, known.get(client) ?? 0));
+      }
+      reply = syncReply(this._doc, Y.encodeStateVector(known), {
+        parts: this._seedParts
+      });
+    } else if (stateVector.length === 1 && stateVector[0] === 0) {
       reply = this._fullState ??= syncReply(this._doc, undefined, {
         parts: this._seedParts
       });
@@ -1486,6 +1551,14 @@ class SeedCapture {
   constructor(doc: Y.Doc) {
     this._doc = doc;
     doc.on('update', this._onUpdate);
+  }
+
+  /** Some parts went to clients before the seed was done. */
+  served = false;
+
+  /** The parts so far, or undefined when they do not make up the document. */
+  get parts(): readonly ISeedPart[] | undefined {
+    return this._usable ? this._parts : undefined;
   }
 
   /** Stop listening; the parts, or undefined when they do not make up the document. */

@@ -121,7 +121,9 @@ async function firstSync(doc = new Y.Doc()) {
     'the sync step 2',
     30000
   );
-  return { doc, sync };
+  // Every message's type, in the order they came (each type is one var-uint byte).
+  const types = socket.messages.map(message => message[0]);
+  return { doc, sync, types };
 }
 
 /** The sync messages: each under the limit, updates first, one step 2, last. */
@@ -142,6 +144,11 @@ describe('first sync of a big notebook', () => {
     const cold = await firstSync();
     expectWellFormed(cold.sync);
     expect(cold.sync.length).toBeGreaterThan(1);
+    // The first client got the parts while the room loaded (before the room's status, which
+    // comes with the handshake once it is loaded), and the epoch before any of them.
+    const firstPart = cold.types.indexOf(COLLAB_MSG.sync);
+    expect(cold.types.indexOf(COLLAB_MSG.epoch)).toBe(0);
+    expect(firstPart).toBeLessThan(cold.types.indexOf(COLLAB_MSG.roomStatus));
     const nb = notebookOf(cold.doc);
     expect(nb.cells).toHaveLength(CELLS);
     expect(nb.cells[CELLS - 1].source).toBe(`print(${CELLS - 1})`);

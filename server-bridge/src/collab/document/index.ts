@@ -10,6 +10,7 @@
  *     interface IDocumentAdapter {
  *       kind: DocumentKind;
  *       seed(doc: Y.Doc, content: Uint8Array): void;               // throws DocumentError
+ *       seedSteps?(doc: Y.Doc, content: Uint8Array): Iterable<void>; // the seed, a step a part
  *       serialize(doc: Y.Doc): Uint8Array;                          // throws DocumentError
  *       applyDiskChange(doc: Y.Doc, base: Uint8Array, disk: Uint8Array):
  *         'merged' | { conflict: Uint8Array };
@@ -44,6 +45,8 @@
  * 4. Added `createContentsEventStream` (events.ts): the Jupyter server's contents events
  *    (saves, renames, deletions made through Jupyter), from the server extension's
  *    `GET {MLINFN_SERVER_URL}mlinfn/bridge/events` stream, with reconnects.
+ * 5. Added `IDocumentAdapter.seedSteps` (notebooks): the seed one part at a time, so that the
+ *    room can send each part of a big notebook to the first clients while it makes the next.
  *
  * What the room server must do for these guarantees to hold:
  *

@@ -65,31 +65,13 @@ export const notebookAdapter: IDocumentAdapter = {
   kind: 'notebook',
 
   seed(doc: Y.Doc, content: Uint8Array): void {
-    const nb = parseNotebook(content);
-    const meta = doc.getMap<unknown>('meta');
-    const cells = doc.getArray<Y.Map<unknown>>('cells');
-    if (meta.size > 0 || cells.length > 0) {
-      throw new DocumentError('seed needs an empty document');
-    }
-    // nbformat < 4.5 has no ids: the document has them all the same (JupyterLab's model
-    // needs them); they are dropped again when the notebook is written.
-    const toMap = (cell: ICellJSON) =>
-      cellMap(cell, typeof cell.id === 'string' ? cell.id : randomUUID());
-    // A big notebook is seeded in parts, each under its own client id, so that the room can
-    // serve it in messages that each stay under the proxy's message limit (see room.ts).
-    const [first, ...rest] = seedParts(nb.cells);
-    serverEdit(doc, SERVER_EDIT_ORIGIN, () => {
-      meta.set('nbformat', nb.nbformat);
-      meta.set('nbformat_minor', nb.nbformat_minor);
-      meta.set('metadata', plainMap(nb.metadata));
-      cells.insert(0, first.map(toMap));
-    });
-    for (const part of rest) {
-      serverEdit(doc, SERVER_EDIT_ORIGIN, () =>
-        cells.insert(cells.length, part.map(toMap))
-      );
+    const steps = seedNotebook(doc, content);
+    for (let step = steps.next(); !step.done; step = steps.next()) {
+      // every part, at once
     }
   },
+
+  seedSteps: seedNotebook,
 
   serialize(doc: Y.Doc): Uint8Array {
     return writeNotebook(readNotebook(doc).nb);
@@ -135,6 +117,39 @@ export const notebookAdapter: IDocumentAdapter = {
 
   reconcile: reconcileNotebook
 };
+
+/**
+ * Seed `doc` from a notebook file, one part per step (it yields after each): the parse and the
+ * notebook's metadata with the first part, then each further part.
+ */
+function* seedNotebook(doc: Y.Doc, content: Uint8Array): Generator<void> {
+  const nb = parseNotebook(content);
+  const meta = doc.getMap<unknown>('meta');
+  const cells = doc.getArray<Y.Map<unknown>>('cells');
+  if (meta.size > 0 || cells.length > 0) {
+    throw new DocumentError('seed needs an empty document');
+  }
+  // nbformat < 4.5 has no ids: the document has them all the same (JupyterLab's model
+  // needs them); they are dropped again when the notebook is written.
+  const toMap = (cell: ICellJSON) =>
+    cellMap(cell, typeof cell.id === 'string' ? cell.id : randomUUID());
+  // A big notebook is seeded in parts, each under its own client id, so that the room can
+  // serve it in messages that each stay under the proxy's message limit (see room.ts).
+  const [first, ...rest] = seedParts(nb.cells);
+  serverEdit(doc, SERVER_EDIT_ORIGIN, () => {
+    meta.set('nbformat', nb.nbformat);
+    meta.set('nbformat_minor', nb.nbformat_minor);
+    meta.set('metadata', plainMap(nb.metadata));
+    cells.insert(0, first.map(toMap));
+  });
+  yield;
+  for (const part of rest) {
+    serverEdit(doc, SERVER_EDIT_ORIGIN, () =>
+      cells.insert(cells.length, part.map(toMap))
+    );
+    yield;
+  }
+}
 
 /** About how much content one seed part holds (its update is a little larger). */
 export const SEED_PART_BYTES = 2 * 1024 * 1024;

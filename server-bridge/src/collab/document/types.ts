@@ -29,6 +29,13 @@ export interface IDocumentAdapter {
    */
   seed(doc: Y.Doc, content: Uint8Array): void;
   /**
+   * The same seed in steps, for a caller that serves each part as it is made: every step is
+   * one transaction (the first also reads the content, and throws as `seed` does); the caller
+   * may yield to the event loop between steps, touching the document only once all are done.
+   * Adapters that seed in one transaction need not have it.
+   */
+  seedSteps?(doc: Y.Doc, content: Uint8Array): Iterable<void>;
+  /**
    * The file content the doc represents, byte-exact as Jupyter would write it.
    *
    * @throws DocumentError when the document holds no such content (a notebook never seeded).
