@@ -197,7 +197,14 @@ test('ranges of a multipart object with a known part size are whole parts', () =
     chunkBytes: 15 * MiB,
     partSize: 5 * MiB
   });
-  // A plain MD5, or several possible layouts: the configured size, hashed in order.
+  // Parts far larger than a range, a plain MD5, or several possible layouts: the configured
+  // size, hashed in order.
+  expect(
+    rangeLayout(
+      { kind: 'multipart-md5', etag: 'x-2', parts: 2, partSizes: [512 * MiB] },
+      16 * MiB
+    )
+  ).toEqual({ chunkBytes: 16 * MiB });
   expect(rangeLayout({ kind: 'md5', md5: 'x' }, 16 * MiB)).toEqual({
     chunkBytes: 16 * MiB
   });

@@ -53,6 +53,9 @@ const ATTEMPTS = 3;
 /** How long a range's signature is valid (a slow range may take minutes). */
 const SIGNED_SECONDS = 3600;
 
+/** A range holds at most this many configured range sizes when rounded up to a part. */
+const MAX_PARTS_PER_RANGE = 8;
+
 /**
  * The range size for an object: the configured one, rounded to a whole number of parts when
  * the object's part size is known (so each part's MD5 is computed within one range).
@@ -63,7 +66,10 @@ export function rangeLayout(
 ): { chunkBytes: number; partSize?: number } {
   if (
     expectation.kind === 'multipart-md5' &&
-    expectation.partSizes.length === 1
+    expectation.partSizes.length === 1 &&
+    // Parts much larger than a range would leave few ranges to run side by side: those are
+    // hashed in order instead.
+    expectation.partSizes[0] <= MAX_PARTS_PER_RANGE * chunkBytes
   ) {
     const partSize = expectation.partSizes[0];
     return {
