@@ -13,7 +13,8 @@ and collector come from the environment the bridge gives (``CONDOR_CONFIG``,
 Values of the submit description are written by the bridge from validated values only; this
 helper passes them to ``htcondor2.Submit`` unchanged.
 
-Ops: ping, locate, submit (with spooling), query, history, act (remove/hold/release),
+Ops: ping, locate, prepare (a new job's folder and files, sent ahead of its submit while the
+bridge checks the request), submit (with spooling), query, history, act (remove/hold/release),
 retrieve (the output sandbox, into the job's initialdir), events (a job event log file).
 """
 
@@ -21,11 +22,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import traceback
 
 _schedd = None
 _schedd_name = None
+# Folders whose prepare failed: their submit (already on its way) is refused.
+_unprepared: set[str] = set()
 
 
 def _htcondor():
@@ -96,17 +100,52 @@ def op_locate(req):
     return {"schedd": _schedd_name}
 
 
+def op_prepare(req):
+    """Make a new job's folder (its parent exists) and write its files: ``{"name", "text",
+    "mode"}`` or ``{"name", "copyFrom"}``. Names are the bridge's fixed file names."""
+    folder = req["folder"]
+    try:
+        os.makedirs(folder, 0o700)
+        for f in req["files"]:
+            name = f["name"]
+            if not name or "/" in name or name in (".", ".."):
+                raise ValueError(f"not a file name: {name!r}")
+            path = os.path.join(folder, name)
+            if "copyFrom" in f:
+                shutil.copyfile(f["copyFrom"], path)
+            else:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, f.get("mode", 0o666))
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    out.write(f.get("text", ""))
+    except Exception:
+        _unprepared.add(folder)
+        raise
+    return {}
+
+
 def op_submit(req):
     htcondor = _htcondor()
     description = {str(k): str(v) for k, v in req["description"].items()}
+    if description.get("initialdir") in _unprepared:
+        _unprepared.discard(description["initialdir"])
+        raise RuntimeError("the job's folder could not be made; not submitted")
     schedd = _locate()
     try:
         result = schedd.submit(htcondor.Submit(description), spool=True)
     except Exception:
         schedd = _locate(force=True)
         result = schedd.submit(htcondor.Submit(description), spool=True)
-    # Uploads the input sandbox and releases the spooling hold (code 16).
-    schedd.spool(result)
+    # Uploads the input sandbox and releases the spooling hold (code 16). A job whose input
+    # could not be spooled would wait for it forever: it is removed, and the submit fails.
+    try:
+        schedd.spool(result)
+    except Exception:
+        try:
+            schedd.act(htcondor.JobAction.Remove, f"ClusterId == {result.cluster()}",
+                       reason="its input files could not be spooled")
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+        raise
     return {"cluster": result.cluster(), "schedd": _schedd_name}
 
 
@@ -157,6 +196,7 @@ def op_events(req):
 OPS = {
     "ping": op_ping,
     "locate": op_locate,
+    "prepare": op_prepare,
     "submit": op_submit,
     "query": op_query,
     "history": op_history,

@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { BurstJobRequest, BurstResourceValues } from '../schema-types';
 import { inputPath, isInside, notebookFolder } from './paths';
 import { pythonFilesDir } from './python-files';
-import { BadJobRequest } from './types';
+import { BadJobRequest, IJobFile } from './types';
 
 /** What the bundle is made from. */
 export interface IBundleOptions {
@@ -141,14 +141,20 @@ export async function writeBundle(
  * bundle.json (the submit path writes them while the notebook and inputs are checked).
  */
 export async function writeBundleFiles(options: IBundleOptions): Promise<void> {
-  const { sandbox, request } = options;
   if (!options.sandboxMade) {
-    await mkdir(sandbox, { recursive: true, mode: 0o700 });
+    await mkdir(options.sandbox, { recursive: true, mode: 0o700 });
   }
-  const runner = copyFile(
-    path.join(pythonFilesDir(), 'runner.py'),
-    path.join(sandbox, 'runner.py')
-  );
+  await writeJobFiles(options.sandbox, bundleFiles(options), false);
+}
+
+/** runner.py (copied from the package) and bundle.json, as files of the job's folder. */
+export function bundleFiles(
+  options: Pick<
+    IBundleOptions,
+    'jobId' | 'request' | 'spark' | 'maxProducedBytes'
+  >
+): IJobFile[] {
+  const { request } = options;
   const cells = [
     ...(request.contextCells ?? []).map(c => ({
       id: c.id,
@@ -157,17 +163,44 @@ export async function writeBundleFiles(options: IBundleOptions): Promise<void> {
     })),
     { id: request.cellId, code: request.code, context: false }
   ];
-  const written = writeFile(
-    path.join(sandbox, 'bundle.json'),
-    JSON.stringify({
-      jobId: options.jobId,
-      cells,
-      spark: options.spark,
-      walltimeSeconds: request.resources.walltimeMinutes * 60,
-      maxProducedBytes: options.maxProducedBytes
+  return [
+    { name: 'runner.py', copyFrom: path.join(pythonFilesDir(), 'runner.py') },
+    {
+      name: 'bundle.json',
+      text: JSON.stringify({
+        jobId: options.jobId,
+        cells,
+        spark: options.spark,
+        walltimeSeconds: request.resources.walltimeMinutes * 60,
+        maxProducedBytes: options.maxProducedBytes
+      })
+    }
+  ];
+}
+
+/**
+ * Write files into a job's folder, made here first when `makeFolder` (0700; its parent must
+ * exist). Text files are created exclusively: nothing already there is overwritten.
+ */
+export async function writeJobFiles(
+  folder: string,
+  files: IJobFile[],
+  makeFolder = true
+): Promise<void> {
+  if (makeFolder) {
+    await mkdir(folder, { recursive: true, mode: 0o700 });
+  }
+  await Promise.all(
+    files.map(f => {
+      const target = path.join(folder, path.basename(f.name));
+      return f.copyFrom !== undefined
+        ? copyFile(f.copyFrom, target)
+        : writeFile(target, f.text ?? '', {
+            flag: 'wx',
+            ...(f.mode !== undefined ? { mode: f.mode } : {})
+          });
     })
   );
-  await Promise.all([runner, written]);
 }
 
 /** Copy checked input files (from {@link listInputs}) into the sandbox's `inputs/`. */

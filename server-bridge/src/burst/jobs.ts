@@ -27,10 +27,12 @@ import { SubmitValueError } from './backends/condor-submit';
 import { LocalBackend } from './backends/local';
 import { SparkBackend } from './backends/spark';
 import {
+  bundleFiles,
   checkNotebookFile,
   copyInputs,
+  IInputFile,
   listInputs,
-  writeBundleFiles
+  writeJobFiles
 } from './bundle';
 import { resolveBurstConfig, ResolvedBurstConfig } from './config';
 import { Delivery, DeliveryError } from './delivery';
@@ -257,61 +259,73 @@ export class BurstJobs {
       backendState: {},
       canWrite: hasPermission(user, 'contents', 'write')
     };
-    // What does not depend on the notebook and input checks is written while they run: the
-    // sandbox with runner.py and bundle.json, and the job's record, which so is on disk
-    // before the backend can know the job (a bridge that dies after the submit finds it again
-    // with its whole request). A request that fails a check leaves nothing: its folder goes.
-    const written = mkdir(sandbox, { recursive: true, mode: 0o700 }).then(() =>
-      Promise.all([
-        writeBundleFiles({
-          jobId: id,
-          sandbox,
-          rootDir: this._options.rootDir,
-          request: full,
-          maxInputBytes: this.config.maxInputBytes,
-          maxProducedBytes: this.config.maxProducedBytes,
-          spark: info.kind === 'spark',
-          sandboxMade: true
-        }),
-        this.store.saveNew(record)
-      ])
-    );
-    const checked = (async () => {
+    // The job's folder (runner.py, bundle.json and the job's record) does not depend on the
+    // notebook and input checks: it is written while they run, by the backend when it can do
+    // it ahead of its submit (the HTCondor helper), else here. The record is so on disk before
+    // the backend can know the job (a bridge that stops after the submit finds it again with
+    // its whole request). A request that fails a check leaves nothing: its folder goes.
+    const files = [
+      ...bundleFiles({
+        jobId: id,
+        request: full,
+        spark: info.kind === 'spark',
+        maxProducedBytes: this.config.maxProducedBytes
+      }),
+      this.store.recordFile(record)
+    ];
+    const prepared = backend.prepare
+      ? backend.prepare(record, files)
+      : writeJobFiles(sandbox, files);
+    prepared.catch(() => undefined); // handled below, once the checks are done
+    let inputs: IInputFile[];
+    try {
       const folder = await checkNotebookFile(
         this._options.rootDir,
         request.notebookPath
       );
-      return listInputs(
+      inputs = await listInputs(
         this._options.rootDir,
         request.notebookPath,
         full.inputFiles,
         this.config.maxInputBytes,
         folder
       );
-    })();
-    const [files, inputs] = await Promise.allSettled([written, checked]);
-    try {
-      if (inputs.status === 'rejected') {
-        throw inputs.reason; // the check's refusal first: it is what the user can fix
-      }
-      if (files.status === 'rejected') {
-        throw files.reason;
-      }
-      await copyInputs(sandbox, inputs.value);
-      if (full.inputFiles.length && !inputs.value.length) {
-        // Only empty folders: HTCondor still transfers `inputs`, so it must exist.
-        await mkdir(path.join(sandbox, 'inputs'), { recursive: true });
-      }
     } catch (err) {
+      await prepared.catch(() => undefined);
       await rm(sandbox, { recursive: true, force: true });
-      throw err;
+      throw err; // the check's refusal: it is what the user can fix
+    }
+    if (!backend.prepare || full.inputFiles.length) {
+      // The submit needs the folder now: the backend does not order it, or inputs go in it.
+      try {
+        await prepared;
+        await copyInputs(sandbox, inputs);
+        if (full.inputFiles.length && !inputs.length) {
+          // Only empty folders: HTCondor still transfers `inputs`, so it must exist.
+          await mkdir(path.join(sandbox, 'inputs'), { recursive: true });
+        }
+      } catch (err) {
+        await rm(sandbox, { recursive: true, force: true });
+        throw err;
+      }
     }
     const t1 = performance.now();
     this.store.put(record, true);
-    try {
-      await backend.submit(record);
-    } catch (err) {
+    // A backend that prepares takes the submit after the files: both are under way at once.
+    const [made, submitted] = await Promise.allSettled([
+      prepared,
+      backend.submit(record)
+    ]);
+    if (made.status === 'rejected' || submitted.status === 'rejected') {
+      if (submitted.status === 'fulfilled') {
+        // The backend refuses a submit whose folder it could not make; this is a safety net.
+        await backend.cancel(record).catch(() => undefined);
+      }
       await this.store.delete(id);
+      const err =
+        made.status === 'rejected'
+          ? made.reason
+          : (submitted as PromiseRejectedResult).reason;
       if (err instanceof SubmitValueError) {
         throw new BadJobRequest(err.message);
       }

@@ -14,7 +14,7 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { IJobRecord } from './types';
+import type { IJobFile, IJobRecord } from './types';
 
 const RECORD = 'job.json';
 const VERSION = 1;
@@ -65,7 +65,7 @@ export class JobStore {
     );
   }
 
-  /** Keep a record; `saved`: it is on disk as it is now ({@link saveNew}), no write needed. */
+  /** Keep a record; `saved`: it is on disk as it is now ({@link recordFile}), no write needed. */
   put(record: IJobRecord, saved = false): void {
     this._jobs.set(record.job.id, record);
     if (!saved) {
@@ -74,16 +74,17 @@ export class JobStore {
   }
 
   /**
-   * Write a new job's first record now, into its folder (made by the caller). No temporary
-   * file and rename: there is no earlier version to keep, and a record cut short by a crash
-   * is skipped on load like a missing one.
+   * A new job's first record, as a file of its folder (written with the bundle, before its
+   * backend hears of the job). Created exclusively, with no temporary file and rename: there is
+   * no earlier version to keep, and a record cut short by a crash is skipped on load like a
+   * missing one.
    */
-  async saveNew(record: IJobRecord): Promise<void> {
-    await writeFile(
-      path.join(this.jobsDir, record.job.id, RECORD),
-      JSON.stringify({ version: VERSION, record }),
-      { mode: 0o600, flag: 'wx' }
-    );
+  recordFile(record: IJobRecord): IJobFile {
+    return {
+      name: RECORD,
+      text: JSON.stringify({ version: VERSION, record }),
+      mode: 0o600
+    };
   }
 
   /** Forget a job and delete its folder (record and sandbox). */

@@ -24,6 +24,15 @@ export interface IJobRecord {
   canWrite: boolean;
 }
 
+/** One file of a new job's folder: its text, or a file to copy. Names are fixed, never a path. */
+export interface IJobFile {
+  name: string;
+  text?: string;
+  copyFrom?: string;
+  /** Permission bits of a new text file (default 0o666 less the umask). */
+  mode?: number;
+}
+
 /** How a job ended, as its backend saw it. */
 export interface IJobEnd {
   /** The backend removed it on request (or someone did on the pool). */
@@ -62,6 +71,14 @@ export interface IBurstBackend {
   info(): BurstBackendInfo;
   /** Start a job whose sandbox is ready; throws {@link BackendUnavailable} to refuse it. */
   submit(record: IJobRecord): Promise<void>;
+  /**
+   * Optional: make a new job's folder (`record.sandbox`) with these files, ahead of its
+   * submit. A backend that has it runs its submit only after the files are written, so the
+   * module calls both at once and checks the request meanwhile (the HTCondor helper writes
+   * them in its own process, which the submit wakes anyway). Without it, the module writes
+   * the files and waits for them before the submit.
+   */
+  prepare?(record: IJobRecord, files: IJobFile[]): Promise<void>;
   /** Stop a job; resolves once the backend has been told. */
   cancel(record: IJobRecord): Promise<void>;
   /**

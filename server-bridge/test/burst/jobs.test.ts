@@ -16,6 +16,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { HTCondorBackend } from '../../src/burst/backends/htcondor';
+import { writeJobFiles } from '../../src/burst/bundle';
 import { BurstJobs } from '../../src/burst/jobs';
 import { backendResources } from '../../src/burst/resources';
 import {
@@ -158,6 +159,58 @@ describe('the submit path', () => {
     await expect(jobs.submit(request(), USER)).rejects.toThrow(/full/);
     expect(await readdir(jobsDir)).toEqual([]);
     expect(jobs.store.all()).toEqual([]);
+  });
+
+  it('a backend that makes the folder itself gets the files and then the submit', async () => {
+    const order: string[] = [];
+    const backend = fakeBackend(async record => {
+      order.push('submit');
+      // The record is there for the submit, as the module wrote it into the file list.
+      expect(
+        JSON.parse(
+          await readFile(path.join(record.sandbox, 'job.json'), 'utf8')
+        ).record.request.code
+      ).toBe('print(1)');
+    });
+    backend.prepare = async (record, files) => {
+      order.push(`prepare ${files.map(f => f.name).join(',')}`);
+      await writeJobFiles(record.sandbox, files);
+    };
+    jobs.backends.set('fake', backend);
+    const job = await jobs.submit(request(), USER);
+    expect(order).toEqual(['prepare runner.py,bundle.json,job.json', 'submit']);
+    const sandbox = path.join(jobsDir, job.id);
+    expect((await readdir(sandbox)).sort()).toEqual([
+      'bundle.json',
+      'job.json',
+      'runner.py'
+    ]);
+  });
+
+  it('a refused request leaves nothing where the backend made the folder', async () => {
+    const submit = jest.fn(async () => undefined);
+    const backend = fakeBackend(submit);
+    backend.prepare = (record, files) => writeJobFiles(record.sandbox, files);
+    jobs.backends.set('fake', backend);
+    await expect(
+      jobs.submit(request({ notebookPath: 'missing.ipynb' }), USER)
+    ).rejects.toMatchObject({ status: 404 });
+    expect(submit).not.toHaveBeenCalled();
+    expect(await readdir(jobsDir)).toEqual([]);
+  });
+
+  it('a folder the backend could not make cancels a submit that went through', async () => {
+    const cancel = jest.fn(async () => undefined);
+    const backend = fakeBackend(async () => undefined);
+    backend.prepare = async () => {
+      throw new Error('No space left on device');
+    };
+    backend.cancel = cancel;
+    jobs.backends.set('fake', backend);
+    await expect(jobs.submit(request(), USER)).rejects.toThrow(/No space/);
+    expect(cancel).toHaveBeenCalledTimes(1);
+    expect(jobs.store.all()).toEqual([]);
+    expect(await readdir(jobsDir)).toEqual([]);
   });
 
   it('makes the inputs folder even when the inputs are empty folders', async () => {

@@ -21,6 +21,7 @@ import {
   BackendUnavailable,
   IBackendContext,
   IBurstBackend,
+  IJobFile,
   IJobRecord
 } from '../types';
 import { CondorCli } from './condor-cli';
@@ -65,13 +66,22 @@ export class HTCondorBackend implements IBurstBackend {
       if (_config.schedd) {
         env.MLINFN_CONDOR_SCHEDD = _config.schedd;
       }
-      this.helper = new CondorHelper({
+      const helper = new CondorHelper({
         python: _config.helperPython ?? defaultPython(),
         env,
         logger
       });
+      this.helper = helper;
+      // The helper answers in order: the folder it is asked to make first is there when the
+      // submit that follows runs (and a submit whose folder failed is refused there).
+      this.prepare = async (record, files) => {
+        await helper.call('prepare', { folder: record.sandbox, files });
+      };
     }
   }
+
+  /** With the bindings helper: the job's folder is made by the helper, ahead of its submit. */
+  readonly prepare?: (record: IJobRecord, files: IJobFile[]) => Promise<void>;
 
   /** The link to the pool: the bindings helper, or the command-line tools. */
   readonly helper: ICondorClient;
