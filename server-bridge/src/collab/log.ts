@@ -10,6 +10,9 @@
  *                                                   are durable or neither is; flags bit 0:
  *                                                   the document may differ from that base
  *
+ * A seed made in parts starts the log as update records, one per part, then the base record
+ * with the last part: all in the one file `create` writes, so all of it is durable or none.
+ *
  * The header names the room's epoch. Appends are written and fsynced before the room relays
  * or acknowledges them. A crash can tear only the last record: reading finds it by its
  * length or CRC and the writer truncates it; a bad record with more data after it is

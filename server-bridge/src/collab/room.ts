@@ -384,9 +384,11 @@ export class Room {
     const parts = capture.stop();
     this._epoch ||= newEpoch();
     this._setBase(disk.content, disk.hash, disk.mtimeMs);
-    // Without the parts (an adapter that edits under one client id in several transactions),
-    // the seed record's update is the document, encoded now, before anything changes it.
-    let update = parts ? undefined : Y.encodeStateAsUpdate(doc);
+    // The log starts with the seed's parts as they are: update records, the last part in the
+    // base record (one file, created whole: all of it is durable or none). Without the parts
+    // (an adapter that edits under one client id in several transactions), with the document,
+    // encoded now, before anything changes it.
+    const encoded = parts?.length ? undefined : Y.encodeStateAsUpdate(doc);
     this._attachDoc(doc);
     this._seedParts = parts;
     // The first clients get the file's content now, from the seed's parts, while the seed is
@@ -394,22 +396,25 @@ export class Room {
     // (`_commitNext` waits for the writer), and a crash before the seed is durable only means
     // a new epoch from the same file on the next load.
     void this._exclusive(async () => {
-      // The update of the log's seed record is made on a later turn of the event loop, after
-      // the clients waiting for the room were served (and their sockets got to write).
+      // Written on a later turn of the event loop, once the clients waiting for the room were
+      // served (and their sockets got to write).
       await new Promise<void>(resolve => setImmediate(resolve));
-      update ??=
-        this._changes === 0
-          ? Y.encodeStateAsUpdate(doc)
-          : Y.mergeUpdates(parts!.map(part => part.update));
-      const seed = baseRecord(disk.hash, update);
+      const seed = encoded
+        ? [baseRecord(disk.hash, encoded)]
+        : parts!.map((part, i) =>
+            i === parts!.length - 1
+              ? baseRecord(disk.hash, part.update)
+              : updateRecord(part.update)
+          );
+      const seedBytes = seed.reduce((n, record) => n + record.length, 0);
       await this._deps.store.ensure(this._dir);
       const [, , writer] = await Promise.all([
         writeMeta(this._dir, this._meta()),
         writeBase(this._dir, disk.content),
-        LogWriter.create(this._logFile(), this._header(seed.length), [seed])
+        LogWriter.create(this._logFile(), this._header(seedBytes), seed)
       ]);
       this._writer = writer;
-      this._snapshotBytes = seed.length;
+      this._snapshotBytes = seedBytes;
       this._log.info({ epoch: this._epoch }, 'room seeded from the file');
       this._commitNext();
     }).catch(err => this._fail(err as Error));

@@ -91,40 +91,32 @@ function splitReply(
     return [syncStep2(all)];
   }
   const ours = Y.decodeStateVector(Y.encodeStateVector(doc));
-  // One update per client the peer lacks content of: everything of that client from where the
-  // peer is, and nothing of the others (their state vector entries say "have it all").
-  const parts: Uint8Array[] = [];
-  for (const [client, clock] of ours) {
-    const from = theirs.get(client) ?? 0;
-    if (clock <= from) {
-      continue;
-    }
+  // The clients the peer lacks content of, in groups whose update fits: halved until it does
+  // (a few encodes, each writing only its group's content; one client's content that does not
+  // fit goes as it is).
+  const lacking = [...ours]
+    .filter(([client, clock]) => clock > (theirs.get(client) ?? 0))
+    .map(([client]) => client);
+  const encodeGroup = (group: number[]) => {
+    // Everything of the group from where the peer is; the others' entries say "have it all".
     const vector = new Map(ours);
-    vector.set(client, from);
-    parts.push(Y.encodeStateAsUpdate(doc, encodeVector(vector)));
-  }
-  if (parts.length <= 1) {
-    return [syncStep2(all)];
-  }
-  // Small parts (edits) travel together; each message stays under the limit where it can.
+    for (const client of group) {
+      vector.set(client, theirs.get(client) ?? 0);
+    }
+    return Y.encodeStateAsUpdate(doc, encodeVector(vector));
+  };
   const messages: Uint8Array[] = [];
-  let group: Uint8Array[] = [];
-  let size = 0;
-  const flush = () => {
-    if (group.length > 0) {
-      messages.push(group.length === 1 ? group[0] : Y.mergeUpdates(group));
-      group = [];
-      size = 0;
+  const split = (group: number[], update: Uint8Array) => {
+    if (update.length <= limit || group.length <= 1) {
+      messages.push(update);
+      return;
+    }
+    const half = Math.ceil(group.length / 2);
+    for (const part of [group.slice(0, half), group.slice(half)]) {
+      split(part, encodeGroup(part));
     }
   };
-  for (const part of parts) {
-    if (size > 0 && size + part.length > limit) {
-      flush();
-    }
-    group.push(part);
-    size += part.length;
-  }
-  flush();
+  split(lacking, all);
   return messages.map((update, i) =>
     i === messages.length - 1 ? syncStep2(update) : syncUpdate(update)
   );

@@ -4,7 +4,7 @@
  * y-websocket's sync step 2 last; clients that join after edits, and clients that reconnect,
  * get exactly the room's document (nothing deleted comes back, nothing is doubled).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as decoding from 'lib0/decoding';
@@ -58,6 +58,11 @@ beforeEach(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'collab-first-root-'));
   state = await mkdtemp(path.join(os.tmpdir(), 'collab-first-state-'));
   await writeFile(path.join(root, 'big.ipynb'), bigNotebook());
+  await startBridge();
+});
+
+/** A bridge on the test's root and state dirs (on `port`: a restart keeps the URL). */
+async function startBridge(port = 0) {
   bridge = createBridge({
     mode: { kind: 'standalone', token: TEST_TOKEN },
     config: resolveConfig(
@@ -67,12 +72,12 @@ beforeEach(async () => {
       },
       {}
     ),
-    listen: { host: '127.0.0.1', port: 0 },
+    listen: { host: '127.0.0.1', port },
     logger: captureLogger('info').logger,
     rootDir: root
   });
   url = `ws://${await bridge.start()}/collab`;
-});
+}
 
 afterEach(async () => {
   for (const client of clients.splice(0)) {
@@ -186,6 +191,43 @@ describe('first sync of a big notebook', () => {
     expect(nb.cells[0].source).toBe('# edited\nprint(10)');
     expect(new Set(nb.cells.map(c => c.id)).size).toBe(CELLS - 10);
     expect(nb).toEqual(notebookOf(editor.doc));
+  });
+
+  it('after a restart the room loads the seed from its log: the same history, nothing doubled, the file untouched', async () => {
+    const before = await firstSync();
+    const file = path.join(root, 'big.ipynb');
+    const { mtimeMs } = await stat(file);
+    // The log is created whole (its seed in it) or not at all.
+    await waitFor(
+      async () =>
+        (await readdir(state, { recursive: true })).some(f =>
+          f.endsWith('log')
+        ),
+      'the log'
+    );
+    for (const socket of sockets.splice(0)) {
+      socket.ws.terminate();
+    }
+    for (const client of clients.splice(0)) {
+      client.destroy();
+    }
+    const port = Number(new URL(url).port);
+    await bridge!.close();
+    await startBridge(port);
+
+    const after = await firstSync();
+    expectWellFormed(after.sync);
+    expect(notebookOf(after.doc)).toEqual(notebookOf(before.doc));
+    // The same client ids and clocks: the history was loaded, not seeded again.
+    expect(Y.encodeStateVector(after.doc)).toEqual(
+      Y.encodeStateVector(before.doc)
+    );
+    // An old client's document merges without doubling anything.
+    const old = new Y.Doc();
+    Y.applyUpdate(old, Y.encodeStateAsUpdate(before.doc));
+    Y.applyUpdate(old, Y.encodeStateAsUpdate(after.doc));
+    expect(notebookOf(old).cells).toHaveLength(CELLS);
+    expect((await stat(file)).mtimeMs).toBe(mtimeMs);
   });
 
   it('a client that reconnects with part of the document gets the rest, once', async () => {
