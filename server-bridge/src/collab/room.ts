@@ -74,6 +74,12 @@ const LOAD_ORIGIN = Symbol('collab-load');
 /** A slow reader with this much unsent data is cut off (it resyncs when it reconnects). */
 const MIN_MAX_BUFFERED = 16 * 1024 * 1024;
 
+/**
+ * How long the seed waits at most for a part sent to the waiting clients to be written to
+ * their sockets before it makes the next (a slow reader only slows its own first sync).
+ */
+const SEED_FLUSH_WAIT_MS = 25;
+
 /** Messages a connection may queue while its room loads. */
 const MAX_QUEUED_MESSAGES = 10000;
 
@@ -450,6 +456,7 @@ export class Room {
       for (const part of parts.slice(messages.length)) {
         messages.push(syncUpdate(part.update));
       }
+      const written: Promise<void>[] = [];
       for (const conn of this._conns) {
         if (conn.closed || conn.epoch) {
           // (a client with an epoch holds another history: the handshake refuses it)
@@ -460,13 +467,39 @@ export class Room {
           conn.sentVector = new Map();
         }
         for (let i = conn.sentVector.size; i < messages.length; i++) {
-          this._send(conn, messages[i]);
+          let done = () => undefined as void;
+          const sent = new Promise<void>(resolve => (done = resolve));
+          if (this._send(conn, messages[i], () => done())) {
+            written.push(sent);
+          }
           conn.sentVector.set(parts[i].client, parts[i].clock);
         }
         capture.served = true;
       }
-      await new Promise<void>(resolve => setImmediate(resolve));
+      await this._flushed(written);
     }
+  }
+
+  /**
+   * A turn of the event loop, then until the parts just sent are written to their sockets or
+   * {@link SEED_FLUSH_WAIT_MS} passed: making the next part blocks the event loop, so a part
+   * that is still being written when it starts only goes out (a socket buffer's worth per
+   * turn) after the whole seed is made; written first, it is applied by the client while the
+   * next one is made.
+   */
+  private async _flushed(written: Promise<void>[]): Promise<void> {
+    await new Promise<void>(resolve => setImmediate(resolve));
+    if (written.length === 0) {
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(written),
+      new Promise<void>(resolve => {
+        timer = setTimeout(resolve, SEED_FLUSH_WAIT_MS);
+      })
+    ]);
+    clearTimeout(timer);
   }
 
   /** A log exists: replay it, then merge what changed on disk since the last save. */
@@ -677,7 +710,7 @@ export class Room {
         case 'awareness':
           return this._onAwareness(conn, message.update);
         case 'query-awareness':
-          return this._send(
+          this._send(
             conn,
             awarenessMessage(
               awarenessProtocol.encodeAwarenessUpdate(this._awareness, [
@@ -685,6 +718,7 @@ export class Room {
               ])
             )
           );
+          return;
         case 'ticket':
           return this._onTicket(conn, message.ticket);
         case 'ignored':
@@ -920,10 +954,18 @@ export class Room {
     this._idleTimer.unref();
   }
 
-  private _send(conn: IConn, data: Uint8Array): void {
+  /**
+   * Send one message; `written` is called once it has gone to the socket (or failed). Returns
+   * whether it was sent.
+   */
+  private _send(
+    conn: IConn,
+    data: Uint8Array,
+    written?: (err?: Error) => void
+  ): boolean {
     const { ws } = conn;
     if (conn.closed || ws.readyState !== ws.OPEN) {
-      return;
+      return false;
     }
     const limit = Math.max(
       MIN_MAX_BUFFERED,
@@ -932,9 +974,10 @@ export class Room {
     if (ws.bufferedAmount > limit) {
       this._deps.metrics.refused.inc({ reason: 'slow_reader' });
       this._closeConn(conn, CLOSE_CODE.tryAgain, 'reading too slowly');
-      return;
+      return false;
     }
-    ws.send(data, { binary: true });
+    ws.send(data, { binary: true }, written);
+    return true;
   }
 
   private _closeConn(conn: IConn, code: number, reason: string): void {
