@@ -5,6 +5,16 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
+/** Ports that fetch refuses (the Fetch standard's bad ports). */
+const UNSAFE_PORTS = new Set(
+  JSON.parse(
+    readFileSync(
+      new URL('../../scripts/unsafe-ports.json', import.meta.url),
+      'utf8'
+    )
+  ).ports
+);
+
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on every Linux we run on). */
 export const CLK_TCK = 100;
 
@@ -117,16 +127,22 @@ export function treeCpuSeconds(pid) {
 }
 
 /** A free TCP port on 127.0.0.1. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
+export async function freePort() {
+  for (;;) {
+    const port = await new Promise((resolve, reject) => {
+      const srv = createServer();
+      srv.unref();
+      srv.on('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const { port } = srv.address();
+        srv.close(() => resolve(port));
+      });
     });
-  });
+    // fetch refuses the Fetch standard's bad ports (scripts/unsafe-ports.json).
+    if (!UNSAFE_PORTS.has(port)) {
+      return port;
+    }
+  }
 }
 
 export const sleep = ms => new Promise(r => setTimeout(r, ms));

@@ -17,6 +17,13 @@ import * as os from 'os';
 import * as path from 'path';
 
 const REPO = path.resolve(__dirname, '..', '..');
+
+/** Ports that Chromium and fetch refuse (the Fetch standard's bad ports). */
+const UNSAFE_PORTS = new Set<number>(
+  JSON.parse(
+    fs.readFileSync(path.join(REPO, 'scripts', 'unsafe-ports.json'), 'utf8')
+  ).ports
+);
 const VENV_BIN = path.join(REPO, '.venv', 'bin');
 const CHP = path.join(REPO, 'node_modules', '.bin', 'configurable-http-proxy');
 const CONFIG = path.join(__dirname, 'jupyterhub_config.py');
@@ -29,16 +36,22 @@ export const PASSWORD = 'correct horse battery staple';
 /**
  * A free TCP port on 127.0.0.1.
  */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = net.createServer();
+      server.unref();
+      server.on('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
     });
-  });
+    // Chromium and fetch refuse the Fetch standard's bad ports (scripts/unsafe-ports.json).
+    if (!UNSAFE_PORTS.has(port)) {
+      return port;
+    }
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { request } from '../helpers';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 
@@ -95,16 +96,22 @@ export async function launchBridge(
     exited,
     out: () => out,
     async json(method, p, body) {
-      const res = await fetch(base + p, {
+      // Node's http, not fetch: fetch refuses a few ports the kernel may hand out
+      // (the Fetch standard's bad ports, such as 6000 or 10080).
+      const res = await request(
+        base,
         method,
-        headers: {
+        p,
+        {
           Authorization: `Bearer ${CHILD_TOKEN}`,
           ...(body === undefined ? {} : { 'Content-Type': 'application/json' })
         },
-        body: body === undefined ? undefined : JSON.stringify(body)
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+        body === undefined ? undefined : JSON.stringify(body)
+      );
+      return {
+        status: res.status,
+        body: res.text ? JSON.parse(res.text) : undefined
+      };
     }
   };
 }
