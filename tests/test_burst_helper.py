@@ -86,7 +86,7 @@ def test_a_submit_whose_folder_failed_is_refused_before_the_pool(helper, tmp_pat
     prepared, submitted = helper.answer(), helper.answer()
     assert prepared["ok"] is False and "not a file name" in prepared["error"]
     assert submitted == {"id": 2, "ok": False,
-                         "error": "the job's folder could not be made; not submitted"}
+                         "error": "the job's check or folder failed; not submitted"}
     assert not (tmp_path / "jobs" / "escape").exists()
 
 
@@ -97,3 +97,30 @@ def test_prepare_never_writes_into_an_existing_folder(helper, tmp_path):
     helper.send("prepare", folder=str(folder), files=files("1111222233334444"))
     assert helper.answer()["ok"] is False
     assert (folder / "bundle.json").read_text() == "mine"
+
+
+def test_prepare_checks_the_notebook_before_it_writes_anything(helper, tmp_path):
+    root = tmp_path / "root"
+    (root / "work").mkdir(parents=True)
+    (root / "work" / "nb.ipynb").write_text("{}")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "nb.ipynb").write_text("{}")
+    (root / "link-out").symlink_to(outside)
+    cases = {
+        "work/nb.ipynb": True,
+        "work/missing.ipynb": False,
+        "work": False,  # a folder, not a notebook file
+        "link-out/nb.ipynb": False,  # its folder resolves outside the root
+        "work/../work/nb.ipynb": False,
+    }
+    for i, (notebook, allowed) in enumerate(cases.items()):
+        folder = tmp_path / "jobs" / f"job{i:013d}"
+        helper.send("prepare", folder=str(folder), files=files(folder.name),
+                    check={"root": str(root), "notebookPath": notebook})
+        helper.send("submit", description={"initialdir": str(folder)})
+        prepared, submitted = helper.answer(), helper.answer()
+        assert prepared["ok"] is allowed, (notebook, prepared)
+        assert folder.exists() is allowed, notebook
+        if not allowed:
+            assert submitted["error"] == "the job's check or folder failed; not submitted"

@@ -100,11 +100,28 @@ def op_locate(req):
     return {"schedd": _schedd_name}
 
 
+def _check_notebook(check) -> None:
+    """The bridge's own notebook check, made again before anything is written or submitted:
+    the notebook is a file, its folder (resolved) inside the resolved Jupyter root."""
+    root = check["root"]
+    parts = [p for p in check["notebookPath"].split("/") if p]
+    if not parts or any(p in (".", "..") for p in parts) or check["notebookPath"].startswith("/"):
+        raise ValueError("the notebook path is not a relative path")
+    folder = os.path.realpath(os.path.join(root, *parts[:-1]))
+    if folder != root and not folder.startswith(root.rstrip("/") + "/"):
+        raise ValueError("the notebook's folder is outside the Jupyter root")
+    if not os.path.isfile(os.path.join(folder, parts[-1])):
+        raise ValueError("the notebook is not a file under the Jupyter root")
+
+
 def op_prepare(req):
-    """Make a new job's folder (its parent exists) and write its files: ``{"name", "text",
-    "mode"}`` or ``{"name", "copyFrom"}``. Names are the bridge's fixed file names."""
+    """Check the notebook (``check``, optional), then make a new job's folder (its parent
+    exists) and write its files: ``{"name", "text", "mode"}`` or ``{"name", "copyFrom"}``. Names
+    are the bridge's fixed file names. A failure marks the folder: its submit is refused."""
     folder = req["folder"]
     try:
+        if req.get("check"):
+            _check_notebook(req["check"])
         os.makedirs(folder, 0o700)
         for f in req["files"]:
             name = f["name"]
@@ -128,7 +145,7 @@ def op_submit(req):
     description = {str(k): str(v) for k, v in req["description"].items()}
     if description.get("initialdir") in _unprepared:
         _unprepared.discard(description["initialdir"])
-        raise RuntimeError("the job's folder could not be made; not submitted")
+        raise RuntimeError("the job's check or folder failed; not submitted")
     schedd = _locate()
     try:
         result = schedd.submit(htcondor.Submit(description), spool=True)

@@ -39,6 +39,7 @@ import { Delivery, DeliveryError } from './delivery';
 import { LogTails } from './log-tails';
 import { defaultPython, pythonFilesDir } from './python-files';
 import { resolveResources } from './resources';
+import { checkRelative, realRoot } from './paths';
 import { cleanOutputs, outcome, readResult } from './results';
 import { JobStore } from './store';
 import {
@@ -47,7 +48,8 @@ import {
   IBackendContext,
   IBurstBackend,
   IJobEnd,
-  IJobRecord
+  IJobRecord,
+  INotebookCheck
 } from './types';
 
 /** The channel of job states and outputs; `burst/<job id>` carries one job's log. */
@@ -260,10 +262,10 @@ export class BurstJobs {
       canWrite: hasPermission(user, 'contents', 'write')
     };
     // The job's folder (runner.py, bundle.json and the job's record) does not depend on the
-    // notebook and input checks: it is written while they run, by the backend when it can do
-    // it ahead of its submit (the HTCondor helper), else here. The record is so on disk before
-    // the backend can know the job (a bridge that stops after the submit finds it again with
-    // its whole request). A request that fails a check leaves nothing: its folder goes.
+    // input checks: it is written while they run, by the backend when it can do it ahead of
+    // its submit (the HTCondor helper), else here. The record is so on disk before the backend
+    // can know the job (a bridge that stops after the submit finds it again with its whole
+    // request). A request that fails a check leaves nothing: its folder goes.
     const files = [
       ...bundleFiles({
         jobId: id,
@@ -273,10 +275,23 @@ export class BurstJobs {
       }),
       this.store.recordFile(record)
     ];
+    const check: INotebookCheck = {
+      root: await realRoot(this._options.rootDir),
+      notebookPath: checkRelative(request.notebookPath, 'notebookPath')
+    };
     const prepared = backend.prepare
-      ? backend.prepare(record, files)
+      ? backend.prepare(record, files, check)
       : writeJobFiles(sandbox, files);
     prepared.catch(() => undefined); // handled below, once the checks are done
+    // A backend that prepares checks the notebook itself before it writes or submits anything:
+    // without inputs to copy first, its submit goes at once, behind the folder.
+    let submitted: Promise<void> | undefined;
+    const t1 = performance.now();
+    if (backend.prepare && !full.inputFiles.length) {
+      this.store.put(record, true);
+      submitted = backend.submit(record);
+      submitted.catch(() => undefined);
+    }
     let inputs: IInputFile[];
     try {
       const folder = await checkNotebookFile(
@@ -291,11 +306,25 @@ export class BurstJobs {
         folder
       );
     } catch (err) {
-      await prepared.catch(() => undefined);
-      await rm(sandbox, { recursive: true, force: true });
+      if (submitted) {
+        // The backend refuses it too (same check); should it have been taken, it goes.
+        if (
+          await submitted.then(
+            () => true,
+            () => false
+          )
+        ) {
+          await backend.cancel(record).catch(() => undefined);
+        }
+        await prepared.catch(() => undefined);
+        await this.store.delete(id);
+      } else {
+        await prepared.catch(() => undefined);
+        await rm(sandbox, { recursive: true, force: true });
+      }
       throw err; // the check's refusal: it is what the user can fix
     }
-    if (!backend.prepare || full.inputFiles.length) {
+    if (!submitted) {
       // The submit needs the folder now: the backend does not order it, or inputs go in it.
       try {
         await prepared;
@@ -308,16 +337,12 @@ export class BurstJobs {
         await rm(sandbox, { recursive: true, force: true });
         throw err;
       }
+      this.store.put(record, true);
+      submitted = backend.submit(record);
     }
-    const t1 = performance.now();
-    this.store.put(record, true);
-    // A backend that prepares takes the submit after the files: both are under way at once.
-    const [made, submitted] = await Promise.allSettled([
-      prepared,
-      backend.submit(record)
-    ]);
-    if (made.status === 'rejected' || submitted.status === 'rejected') {
-      if (submitted.status === 'fulfilled') {
+    const [made, taken] = await Promise.allSettled([prepared, submitted]);
+    if (made.status === 'rejected' || taken.status === 'rejected') {
+      if (taken.status === 'fulfilled') {
         // The backend refuses a submit whose folder it could not make; this is a safety net.
         await backend.cancel(record).catch(() => undefined);
       }
@@ -325,7 +350,7 @@ export class BurstJobs {
       const err =
         made.status === 'rejected'
           ? made.reason
-          : (submitted as PromiseRejectedResult).reason;
+          : (taken as PromiseRejectedResult).reason;
       if (err instanceof SubmitValueError) {
         throw new BadJobRequest(err.message);
       }

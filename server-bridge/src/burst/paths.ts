@@ -34,7 +34,7 @@ export function checkRelative(rel: string, what: string): string {
 const roots = new Map<string, Promise<string>>();
 
 /** The Jupyter root resolved through symlinks (once: it does not move while we run). */
-function realRoot(rootDir: string): Promise<string> {
+export function realRoot(rootDir: string): Promise<string> {
   let root = roots.get(rootDir);
   if (!root) {
     root = realpath(rootDir);

@@ -33,6 +33,14 @@ export interface IJobFile {
   mode?: number;
 }
 
+/** The notebook check a preparing backend makes before it writes anything. */
+export interface INotebookCheck {
+  /** The Jupyter root, resolved through symlinks. */
+  root: string;
+  /** The notebook, relative to the root (already checked segment by segment). */
+  notebookPath: string;
+}
+
 /** How a job ended, as its backend saw it. */
 export interface IJobEnd {
   /** The backend removed it on request (or someone did on the pool). */
@@ -72,13 +80,18 @@ export interface IBurstBackend {
   /** Start a job whose sandbox is ready; throws {@link BackendUnavailable} to refuse it. */
   submit(record: IJobRecord): Promise<void>;
   /**
-   * Optional: make a new job's folder (`record.sandbox`) with these files, ahead of its
-   * submit. A backend that has it runs its submit only after the files are written, so the
-   * module calls both at once and checks the request meanwhile (the HTCondor helper writes
-   * them in its own process, which the submit wakes anyway). Without it, the module writes
-   * the files and waits for them before the submit.
+   * Optional: make a new job's folder (`record.sandbox`) with these files, once the notebook
+   * passes the check given (the same the module makes: under the resolved root, a file). A
+   * backend that has it runs the job's submit only after the folder is made and refuses it when
+   * the check or the folder failed, so the module asks for both at once and makes its own
+   * checks meanwhile (the HTCondor helper does all this in its own process, which the submit
+   * wakes anyway). Without it, the module checks, writes the files, then submits.
    */
-  prepare?(record: IJobRecord, files: IJobFile[]): Promise<void>;
+  prepare?(
+    record: IJobRecord,
+    files: IJobFile[],
+    check: INotebookCheck
+  ): Promise<void>;
   /** Stop a job; resolves once the backend has been told. */
   cancel(record: IJobRecord): Promise<void>;
   /**

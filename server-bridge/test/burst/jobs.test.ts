@@ -10,7 +10,9 @@ import {
   mkdtemp,
   readdir,
   readFile,
+  realpath,
   rm,
+  stat,
   writeFile
 } from 'node:fs/promises';
 import os from 'node:os';
@@ -161,10 +163,30 @@ describe('the submit path', () => {
     expect(jobs.store.all()).toEqual([]);
   });
 
-  it('a backend that makes the folder itself gets the files and then the submit', async () => {
-    const order: string[] = [];
+  /** A backend that prepares as the HTCondor helper does: in order, its submit behind. */
+  function preparingBackend(onSubmit: (record: IJobRecord) => Promise<void>) {
+    const log: string[] = [];
+    let ready: Promise<void> = Promise.resolve();
     const backend = fakeBackend(async record => {
-      order.push('submit');
+      await ready.catch(() => {
+        throw new Error("the job's check or folder failed; not submitted");
+      });
+      log.push('submit');
+      await onSubmit(record);
+    });
+    backend.prepare = (record, files, check) => {
+      log.push(`prepare ${files.map(f => f.name).join(',')}`);
+      ready = (async () => {
+        await stat(path.join(check.root, check.notebookPath)); // the helper's own check
+        await writeJobFiles(record.sandbox, files);
+      })();
+      return ready;
+    };
+    return { backend, log };
+  }
+
+  it('a backend that makes the folder itself gets the files, the check and then the submit', async () => {
+    const { backend, log } = preparingBackend(async record => {
       // The record is there for the submit, as the module wrote it into the file list.
       expect(
         JSON.parse(
@@ -172,13 +194,14 @@ describe('the submit path', () => {
         ).record.request.code
       ).toBe('print(1)');
     });
-    backend.prepare = async (record, files) => {
-      order.push(`prepare ${files.map(f => f.name).join(',')}`);
-      await writeJobFiles(record.sandbox, files);
-    };
+    const prepare = jest.spyOn(backend, 'prepare');
     jobs.backends.set('fake', backend);
     const job = await jobs.submit(request(), USER);
-    expect(order).toEqual(['prepare runner.py,bundle.json,job.json', 'submit']);
+    expect(log).toEqual(['prepare runner.py,bundle.json,job.json', 'submit']);
+    expect(prepare.mock.calls[0][2]).toEqual({
+      root: await realpath(path.join(base, 'root')),
+      notebookPath: 'nb.ipynb'
+    });
     const sandbox = path.join(jobsDir, job.id);
     expect((await readdir(sandbox)).sort()).toEqual([
       'bundle.json',
@@ -188,15 +211,16 @@ describe('the submit path', () => {
   });
 
   it('a refused request leaves nothing where the backend made the folder', async () => {
-    const submit = jest.fn(async () => undefined);
-    const backend = fakeBackend(submit);
-    backend.prepare = (record, files) => writeJobFiles(record.sandbox, files);
+    const { backend, log } = preparingBackend(async () => undefined);
+    const cancel = jest.spyOn(backend, 'cancel');
     jobs.backends.set('fake', backend);
     await expect(
       jobs.submit(request({ notebookPath: 'missing.ipynb' }), USER)
     ).rejects.toMatchObject({ status: 404 });
-    expect(submit).not.toHaveBeenCalled();
+    expect(log).not.toContain('submit'); // the backend's own check refused it
+    expect(cancel).not.toHaveBeenCalled();
     expect(await readdir(jobsDir)).toEqual([]);
+    expect(jobs.store.all()).toEqual([]);
   });
 
   it('a folder the backend could not make cancels a submit that went through', async () => {

@@ -22,7 +22,8 @@ import {
   IBackendContext,
   IBurstBackend,
   IJobFile,
-  IJobRecord
+  IJobRecord,
+  INotebookCheck
 } from '../types';
 import { CondorCli } from './condor-cli';
 import type { ICondorClient } from './condor-client';
@@ -73,15 +74,19 @@ export class HTCondorBackend implements IBurstBackend {
       });
       this.helper = helper;
       // The helper answers in order: the folder it is asked to make first is there when the
-      // submit that follows runs (and a submit whose folder failed is refused there).
-      this.prepare = async (record, files) => {
-        await helper.call('prepare', { folder: record.sandbox, files });
+      // submit that follows runs (and a submit whose check or folder failed is refused there).
+      this.prepare = async (record, files, check) => {
+        await helper.call('prepare', { folder: record.sandbox, files, check });
       };
     }
   }
 
   /** With the bindings helper: the job's folder is made by the helper, ahead of its submit. */
-  readonly prepare?: (record: IJobRecord, files: IJobFile[]) => Promise<void>;
+  readonly prepare?: (
+    record: IJobRecord,
+    files: IJobFile[],
+    check: INotebookCheck
+  ) => Promise<void>;
 
   /** The link to the pool: the bindings helper, or the command-line tools. */
   readonly helper: ICondorClient;
