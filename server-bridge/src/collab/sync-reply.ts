@@ -17,6 +17,9 @@
 import * as Y from 'yjs';
 import { syncStep2, syncUpdate } from './protocol';
 
+/** An update with nothing in it (no structs, an empty delete set). */
+const NOTHING = new Uint8Array([0, 0]);
+
 /** The largest sync message the room sends when it can split one (below the proxy's 10 MiB). */
 export const MAX_SYNC_MESSAGE_BYTES = 8 * 1024 * 1024;
 
@@ -61,10 +64,21 @@ export function syncReply(
     : new Map<number, number>();
   // The seed's parts the peer has none of go as they are, when they are too big to go in one
   // message anyway (a small document is one step 2, as y-websocket expects).
-  const sent = (options.parts ?? []).filter(
-    part => (theirs.get(part.client) ?? 0) === 0
-  );
-  if (sent.reduce((n, part) => n + part.update.length, 0) > limit) {
+  const parts = options.parts ?? [];
+  const sent = parts.filter(part => (theirs.get(part.client) ?? 0) === 0);
+  const big = sent.reduce((n, part) => n + part.update.length, 0) > limit;
+  // The document holds nothing but the parts: a peer that holds each of them whole or not at
+  // all lacks nothing else (no walk over the document to find that out).
+  const wholeParts =
+    parts.length > 0 &&
+    parts.every(part => {
+      const have = theirs.get(part.client) ?? 0;
+      return have === 0 || have >= part.clock;
+    });
+  if (wholeParts && (big || sent.length === 0)) {
+    return [...sent.map(part => syncUpdate(part.update)), syncStep2(NOTHING)];
+  }
+  if (big) {
     const known = new Map(theirs);
     for (const part of sent) {
       known.set(part.client, part.clock);

@@ -9,7 +9,11 @@ import * as Y from 'yjs';
 import { adapterFor } from '../../src/collab/document';
 import { readNotebook } from '../../src/collab/document/layout';
 import { COLLAB_MSG, COLLAB_SYNC } from '../../src/schema-types';
-import { MAX_SYNC_MESSAGE_BYTES, syncReply } from '../../src/collab/sync-reply';
+import {
+  ISeedPart,
+  MAX_SYNC_MESSAGE_BYTES,
+  syncReply
+} from '../../src/collab/sync-reply';
 
 const adapter = adapterFor('notebook');
 
@@ -93,6 +97,42 @@ describe('syncReply', () => {
     }
     receive(client, messages);
     expect(readNotebook(client).nb).toEqual(readNotebook(room).nb);
+  });
+
+  it('serves a seed from its parts as they are: a peer gets the parts it lacks, and what it holds is not sent again', () => {
+    const room = new Y.Doc();
+    const parts: ISeedPart[] = [];
+    room.on(
+      'update',
+      (update: Uint8Array, _o: unknown, _d: Y.Doc, tr: Y.Transaction) => {
+        const [client, clock] = [...tr.afterState].find(
+          ([c, k]) => k !== (tr.beforeState.get(c) ?? 0)
+        )!;
+        parts.push({ client, clock, update });
+      }
+    );
+    adapter.seed(room, bigNotebook(200, 100_000));
+    expect(parts.length).toBeGreaterThan(2);
+
+    const messages = syncReply(room, undefined, { parts });
+    // Each part as the seed made it, then an empty step 2.
+    expect(messages.length).toBe(parts.length + 1);
+    const client = new Y.Doc();
+    const types = receive(client, messages);
+    expect(types[types.length - 1]).toBe(COLLAB_SYNC.step2);
+    expect(readNotebook(client).nb).toEqual(readNotebook(room).nb);
+
+    // A peer holding the first two parts gets only the others.
+    const peer = new Y.Doc();
+    receive(peer, messages.slice(0, 2));
+    const rest = syncReply(room, Y.encodeStateVector(peer), { parts });
+    expect(rest.length).toBe(parts.length - 1);
+    receive(peer, rest);
+    expect(readNotebook(peer).nb).toEqual(readNotebook(room).nb);
+    // A peer holding everything gets an empty step 2.
+    const none = syncReply(room, Y.encodeStateVector(client), { parts });
+    expect(none.length).toBe(1);
+    expect(none[0].length).toBeLessThan(10);
   });
 
   it('a small document is one sync step 2, as y-websocket expects', () => {

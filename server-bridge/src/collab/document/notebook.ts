@@ -152,7 +152,7 @@ function* seedNotebook(doc: Y.Doc, content: Uint8Array): Generator<void> {
 }
 
 /** About how much content one seed part holds (its update is a little larger). */
-export const SEED_PART_BYTES = 2 * 1024 * 1024;
+export const SEED_PART_BYTES = 1024 * 1024;
 
 /**
  * Consecutive runs of cells of about {@link SEED_PART_BYTES} each (a single bigger cell is a
