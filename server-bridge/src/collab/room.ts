@@ -53,7 +53,7 @@ import {
   writeAwarenessEntries
 } from './protocol';
 import type { IRoomName } from './room-name';
-import { ISeedPart, syncReply } from './sync-reply';
+import { ISeedPart, seedPart, syncReply } from './sync-reply';
 import {
   dropBaseNext,
   newEpoch,
@@ -454,7 +454,7 @@ export class Room {
       }
       this._epoch ||= newEpoch();
       for (const part of parts.slice(messages.length)) {
-        messages.push(syncUpdate(part.update));
+        messages.push(part.message ?? syncUpdate(part.update));
       }
       const written: Promise<void>[] = [];
       for (const conn of this._conns) {
@@ -1632,7 +1632,7 @@ class SeedCapture {
       this._usable = false;
       return;
     }
-    this._parts.push({ client: changed[0][0], clock: changed[0][1], update });
+    this._parts.push(seedPart(changed[0][0], changed[0][1], update));
   };
 
   private readonly _doc: Y.Doc;

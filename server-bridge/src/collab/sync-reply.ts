@@ -33,7 +33,26 @@ export interface ISeedPart {
   /** The client's clock after the transaction. */
   clock: number;
   update: Uint8Array;
+  /** The sync update message of `update`, when the caller made it (one copy for everyone). */
+  message?: Uint8Array;
 }
+
+/** A seed part and its sync update message, `update` a view into it (no second copy). */
+export function seedPart(
+  client: number,
+  clock: number,
+  update: Uint8Array
+): ISeedPart {
+  const message = syncUpdate(update);
+  return {
+    client,
+    clock,
+    update: message.subarray(message.length - update.length),
+    message
+  };
+}
+
+const messageOf = (part: ISeedPart) => part.message ?? syncUpdate(part.update);
 
 /** What the caller knows that saves work. */
 export interface ISyncReplyOptions {
@@ -76,7 +95,7 @@ export function syncReply(
       return have === 0 || have >= part.clock;
     });
   if (wholeParts && (big || sent.length === 0)) {
-    return [...sent.map(part => syncUpdate(part.update)), syncStep2(NOTHING)];
+    return [...sent.map(messageOf), syncStep2(NOTHING)];
   }
   if (big) {
     const known = new Map(theirs);
@@ -86,7 +105,7 @@ export function syncReply(
     // The rest: other clients' content and the whole delete set (a walk over the structs'
     // deleted flags, no content copied).
     const rest = splitReply(doc, known, limit);
-    return [...sent.map(part => syncUpdate(part.update)), ...rest];
+    return [...sent.map(messageOf), ...rest];
   }
   return splitReply(doc, theirs, limit);
 }
