@@ -78,7 +78,7 @@ const MIN_MAX_BUFFERED = 16 * 1024 * 1024;
  * How long the seed waits at most for a part sent to the waiting clients to be written to
  * their sockets before it makes the next (a slow reader only slows its own first sync).
  */
-const SEED_FLUSH_WAIT_MS = 25;
+const SEED_FLUSH_WAIT_MS = 60;
 
 /** Messages a connection may queue while its room loads. */
 const MAX_QUEUED_MESSAGES = 10000;
