@@ -76,7 +76,8 @@ const MIN_MAX_BUFFERED = 16 * 1024 * 1024;
 
 /**
  * How long the seed waits at most for a part sent to the waiting clients to be written to
- * their sockets before it makes the next (a slow reader only slows its own first sync).
+ * their sockets before it makes the next (so a slow reader holds the seed up by at most this
+ * much per part).
  */
 const SEED_FLUSH_WAIT_MS = 60;
 
