@@ -18,34 +18,16 @@ import { resolveConfig } from '../../src/config';
 import { COLLAB_MSG, COLLAB_SYNC } from '../../src/schema-types';
 import { createBridge, IBridge } from '../../src/server';
 import { captureLogger } from '../helpers';
-import { rawSocket, TEST_TOKEN, TestClient, waitFor } from './helpers';
+import {
+  bigNotebook,
+  rawSocket,
+  TEST_TOKEN,
+  TestClient,
+  waitFor
+} from './helpers';
 
 const NB = 'json:notebook:big.ipynb';
 const CELLS = 400;
-
-/** About 10 MB: code cells with a text output each (more than one sync message can hold). */
-function bigNotebook(): string {
-  const nb = {
-    cells: Array.from({ length: CELLS }, (_, i) => ({
-      cell_type: 'code',
-      execution_count: i + 1,
-      id: `c${i}`,
-      metadata: {},
-      outputs: [
-        {
-          name: 'stdout',
-          output_type: 'stream',
-          text: `${i}:`.padEnd(25_000, 'x')
-        }
-      ],
-      source: `print(${i})`
-    })),
-    metadata: {},
-    nbformat: 4,
-    nbformat_minor: 5
-  };
-  return JSON.stringify(nb, null, 1) + '\n';
-}
 
 let root: string;
 let state: string;
@@ -57,7 +39,7 @@ const sockets: ReturnType<typeof rawSocket>[] = [];
 beforeEach(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'collab-first-root-'));
   state = await mkdtemp(path.join(os.tmpdir(), 'collab-first-state-'));
-  await writeFile(path.join(root, 'big.ipynb'), bigNotebook());
+  await writeFile(path.join(root, 'big.ipynb'), bigNotebook(CELLS, 25_000));
   await startBridge();
 });
 

@@ -482,3 +482,30 @@ export function loadYdoc(): typeof import('@jupyter/ydoc') {
   }
   return require(out);
 }
+
+/**
+ * A notebook of `cells` code cells, each with a text output of `outputBytes`, as nbformat writes
+ * it (big ones need more than one sync message).
+ */
+export function bigNotebook(cells: number, outputBytes: number): Uint8Array {
+  const nb = {
+    cells: Array.from({ length: cells }, (_, i) => ({
+      cell_type: 'code',
+      execution_count: i + 1,
+      id: `c${i}`,
+      metadata: {},
+      outputs: [
+        {
+          name: 'stdout',
+          output_type: 'stream',
+          text: `${i}:`.padEnd(outputBytes, 'x')
+        }
+      ],
+      source: `print(${i})`
+    })),
+    metadata: {},
+    nbformat: 4,
+    nbformat_minor: 5
+  };
+  return new TextEncoder().encode(JSON.stringify(nb, null, 1) + '\n');
+}

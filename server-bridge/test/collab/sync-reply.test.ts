@@ -9,6 +9,7 @@ import * as Y from 'yjs';
 import { adapterFor } from '../../src/collab/document';
 import { readNotebook } from '../../src/collab/document/layout';
 import { COLLAB_MSG, COLLAB_SYNC } from '../../src/schema-types';
+import { bigNotebook } from './helpers';
 import {
   ISeedPart,
   MAX_SYNC_MESSAGE_BYTES,
@@ -16,30 +17,6 @@ import {
 } from '../../src/collab/sync-reply';
 
 const adapter = adapterFor('notebook');
-
-/** A notebook of `cells` code cells, each with a text output of `outputBytes`. */
-function bigNotebook(cells: number, outputBytes: number): Uint8Array {
-  const nb = {
-    cells: Array.from({ length: cells }, (_, i) => ({
-      cell_type: 'code',
-      execution_count: i + 1,
-      id: `c${i}`,
-      metadata: {},
-      outputs: [
-        {
-          name: 'stdout',
-          output_type: 'stream',
-          text: `${i}:`.padEnd(outputBytes, 'x')
-        }
-      ],
-      source: `print(${i})`
-    })),
-    metadata: {},
-    nbformat: 4,
-    nbformat_minor: 5
-  };
-  return new TextEncoder().encode(JSON.stringify(nb, null, 1) + '\n');
-}
 
 /** Apply the room's messages to a client doc as y-websocket does; the type of each. */
 function receive(doc: Y.Doc, messages: Uint8Array[]): number[] {
