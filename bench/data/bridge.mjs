@@ -1,10 +1,10 @@
 // The bridge for the data benchmark: the esbuild bundle in standalone mode on a free port, with
 // a `data` section pointing at the rig; a tiny authenticated JSON client.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, sleep, spawnManaged } from '../lib/proc.mjs';
+import { startStandaloneBridge } from '../lib/bridge.mjs';
 import { ROOT } from '../lib/jupyter.mjs';
 
 let bundle;
@@ -31,35 +31,14 @@ function buildBundle() {
 
 /** Start a bridge with this data section; resolves to a client. */
 export async function startBridge(data, env) {
-  const file = buildBundle();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mlinfn-bench-bridge-'));
-  const token = 'bench-' + Math.random().toString(36).slice(2);
-  writeFileSync(path.join(dir, 'token'), token);
-  writeFileSync(
-    path.join(dir, 'config.json'),
-    JSON.stringify({
-      stateDir: path.join(dir, 'state'),
-      logLevel: 'warn',
-      data
-    })
-  );
-  const port = await freePort();
-  const proc = spawnManaged(
-    process.execPath,
-    [
-      file,
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--token-file',
-      path.join(dir, 'token'),
-      '--config',
-      path.join(dir, 'config.json')
-    ],
-    { env: { PATH: process.env.PATH, HOME: dir, ...env } }
-  );
-  const base = `http://127.0.0.1:${port}`;
+  const { url, token, dir, proc } = await startStandaloneBridge({
+    bundle: buildBundle(),
+    config: { data },
+    prefix: 'mlinfn-bench-bridge-',
+    envFor: dir => ({ PATH: process.env.PATH, HOME: dir, ...env })
+  });
   const json = async (method, p, body) => {
-    const res = await fetch(base + p, {
+    const res = await fetch(url + p, {
       method,
       headers: {
         Authorization: `Bearer ${token}`,
@@ -70,18 +49,5 @@ export async function startBridge(data, env) {
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
-  for (let i = 0; ; i++) {
-    try {
-      if ((await json('GET', '/healthz')).status === 200) {
-        break;
-      }
-    } catch {
-      // not yet
-    }
-    if (i > 400 || proc.child.exitCode !== null) {
-      throw new Error(`the bridge did not start:\n${proc.output()}`);
-    }
-    await sleep(25);
-  }
   return { json, stop: proc.stop, dir };
 }

@@ -1,7 +1,17 @@
 // The suite's bridge behind a benchmark's Jupyter server: started on demand by
 // jupyter-server-proxy (the first request to `{base}mlinfn-bridge/` launches it), found among the
-// server's descendants. Moved here from bench/monitor/sample-cpu.mjs.
-import { cmdline, descendants, sleep } from './proc.mjs';
+// server's descendants. Moved here from bench/monitor/sample-cpu.mjs. Also a standalone bridge
+// (`--listen` on a free port, a bearer token) for the benchmarks that talk to it directly.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  cmdline,
+  descendants,
+  freePort,
+  sleep,
+  spawnManaged
+} from './proc.mjs';
 
 /** The bridge process started by jupyter-server-proxy for this server. */
 export function findBridge(serverPid) {
@@ -48,4 +58,63 @@ export async function startBridge(jupyter, timeoutMs = 90000) {
   }
   jupyter.server.remember();
   return pid;
+}
+
+/**
+ * A standalone bridge: `bundle` with `config` (plus a state dir and `logLevel: warn`) in a fresh
+ * temporary `dir` holding its token and config, listening on a free port of 127.0.0.1, started
+ * with exactly `env` (make it from `dir` with `envFor`), in `cwd`. Resolves once `/healthz`
+ * answers, to `{ url, token, dir, proc }`.
+ */
+export async function startStandaloneBridge({
+  bundle,
+  config,
+  prefix,
+  envFor = () => ({ ...process.env }),
+  cwd
+}) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const token = `bench-${Math.random().toString(36).slice(2)}`;
+  writeFileSync(path.join(dir, 'token'), token);
+  writeFileSync(
+    path.join(dir, 'config.json'),
+    JSON.stringify({
+      stateDir: path.join(dir, 'state'),
+      logLevel: 'warn',
+      ...config
+    })
+  );
+  const port = await freePort();
+  const proc = spawnManaged(
+    process.execPath,
+    [
+      bundle,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--token-file',
+      path.join(dir, 'token'),
+      '--config',
+      path.join(dir, 'config.json')
+    ],
+    { cwd: cwd?.(dir), env: envFor(dir) }
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/healthz`, {
+        headers: { Authorization: `Bearer ${token}` }
+      });
+      if (res.ok) {
+        break;
+      }
+    } catch {
+      // starting
+    }
+    if (Date.now() > deadline || proc.child.exitCode !== null) {
+      throw new Error(`the bridge did not start:\n${proc.output()}`);
+    }
+    await sleep(25);
+  }
+  return { url, token, dir, proc };
 }
