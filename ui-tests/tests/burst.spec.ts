@@ -16,8 +16,8 @@ import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 import * as path from 'path';
 import { pythonNotebook, writeNotebook } from './utils/notebooks';
+import { lightAndDark, SCREENSHOTS } from './utils/screenshots';
 
-const SCREENSHOTS = path.join(__dirname, '..', 'screenshots');
 const PANEL = '#mlinfn-burst-jobs';
 
 /**
@@ -547,17 +547,6 @@ test.describe('@mlinfn/burst', () => {
 
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.sidebar.setWidth(420, 'right');
-    await page.waitForTimeout(1000);
-    await panel.screenshot({ path: path.join(SCREENSHOTS, 'burst-jobs.png') });
-    await page.theme.setDarkTheme();
-    await expect(page.locator('body')).toHaveAttribute(
-      'data-jp-theme-light',
-      'false'
-    );
-    await page.waitForTimeout(1000);
-    await panel.screenshot({
-      path: path.join(SCREENSHOTS, 'burst-jobs-dark.png')
-    });
-    await page.theme.setLightTheme();
+    await lightAndDark(page, panel, 'burst-jobs.png', 'burst-jobs-dark.png');
   });
 });

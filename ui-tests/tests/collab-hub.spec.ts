@@ -22,8 +22,8 @@ import type { Browser, Page } from '@playwright/test';
 import * as path from 'path';
 import { Hub, PASSWORD, startHub } from '../hub/hub';
 import { pythonNotebook } from './utils/notebooks';
+import { SCREENSHOTS } from './utils/screenshots';
 
-const SCREENSHOTS = path.join(__dirname, '..', 'screenshots');
 const STATUS = '.jp-Collab-status';
 const PANEL = '.jp-NotebookPanel:not(.lm-mod-hidden)';
 const APP = '/user/alice/lab';

@@ -15,8 +15,8 @@ import {
 import type { Browser, Page } from '@playwright/test';
 import * as path from 'path';
 import { pythonNotebook } from './utils/notebooks';
+import { SCREENSHOTS } from './utils/screenshots';
 
-const SCREENSHOTS = path.join(__dirname, '..', 'screenshots');
 const STATUS = '.jp-Collab-status';
 
 /**

@@ -14,10 +14,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { pythonNotebook, writeNotebook } from './utils/notebooks';
+import { lightAndDark, SCREENSHOTS } from './utils/screenshots';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PANEL = '#mlinfn-data';
-const SCREENSHOTS = path.join(__dirname, '..', 'screenshots');
 const PORT = process.env.MLINFN_TEST_LAB_PORT || '8888';
 const ORIGIN = `http://localhost:${PORT}`;
 const MiB = 1024 * 1024;
@@ -538,20 +538,7 @@ test.describe('@mlinfn/data', () => {
     await panel.evaluate(node => node.scrollTo(0, 0));
     await page.setViewportSize({ width: 1280, height: 1000 });
     await page.sidebar.setWidth(400, 'left');
-    await page.waitForTimeout(1000);
-    await panel.screenshot({
-      path: path.join(SCREENSHOTS, 'data-panel.png')
-    });
-    await page.theme.setDarkTheme();
-    await expect(page.locator('body')).toHaveAttribute(
-      'data-jp-theme-light',
-      'false'
-    );
-    await page.waitForTimeout(1000);
-    await panel.screenshot({
-      path: path.join(SCREENSHOTS, 'data-panel-dark.png')
-    });
-    await page.theme.setLightTheme();
+    await lightAndDark(page, panel, 'data-panel.png', 'data-panel-dark.png');
 
     // Remove gives the cache its room back (the cache outlives this lab).
     await entry.getByRole('button', { name: 'Remove' }).click();

@@ -14,9 +14,9 @@ import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 import * as path from 'path';
 import { pythonNotebook, writeNotebook } from './utils/notebooks';
+import { lightAndDark, SCREENSHOTS } from './utils/screenshots';
 
 const PANEL = '#mlinfn-resources';
-const SCREENSHOTS = path.join(__dirname, '..', 'screenshots');
 const MiB = 1024 * 1024;
 
 /**
@@ -259,23 +259,16 @@ test.describe('@mlinfn/monitor', () => {
     // Pictures for the README (not snapshot comparisons), light and dark.
     await page.setViewportSize({ width: 1280, height: 1500 });
     await page.sidebar.setWidth(440, 'right');
-    await page.waitForTimeout(1500);
-    await panel.screenshot({
-      path: path.join(SCREENSHOTS, 'monitor-light.png')
-    });
+    await lightAndDark(
+      page,
+      panel,
+      'monitor-light.png',
+      'monitor-dark.png',
+      1500
+    );
     await item.screenshot({
       path: path.join(SCREENSHOTS, 'monitor-statusbar.png')
     });
-    await page.theme.setDarkTheme();
-    await expect(page.locator('body')).toHaveAttribute(
-      'data-jp-theme-light',
-      'false'
-    );
-    await page.waitForTimeout(1500);
-    await panel.screenshot({
-      path: path.join(SCREENSHOTS, 'monitor-dark.png')
-    });
-    await page.theme.setLightTheme();
   });
 
   test('the palette, the View menu and the launcher reach the panel; the charts open in a tab', async ({
